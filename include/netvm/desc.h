@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The packet descriptor: the only thing that moves through NetVM's rings.
+ *
+ * A descriptor names a packet by the index of its buffer in the region's
+ * buffer pool, never by address, so every process and guest can map the
+ * region wherever it likes.  It is 16 bytes, four per cache line.
+ */
+#ifndef NETVM_DESC_H
+#define NETVM_DESC_H
+
+#include <stdint.h>
+
+/** What an NF wants done with a packet (netvm_desc.action). */
+enum netvm_action {
+	NETVM_ACT_NEXT = 0,    /**< next hop of the packet's chain (out a port at its end) */
+	NETVM_ACT_DROP = 1,    /**< free the buffer (counted as an NF drop) */
+	NETVM_ACT_SERVICE = 2, /**< send to service netvm_desc.dst */
+	NETVM_ACT_PORT = 3,    /**< send out port netvm_desc.dst */
+	NETVM_ACT_MAX
+};
+
+/**
+ * One packet reference.  Field ownership: the switch fills every field
+ * when it hands a packet to an NF; the NF may change off, len, action and
+ * dst.  The switch validates all of them when the descriptor comes back.
+ */
+struct netvm_desc {
+	uint32_t buf;   /**< buffer index in the region's pool */
+	uint16_t off;   /**< start of packet data inside the buffer */
+	uint16_t len;   /**< packet length in bytes */
+	uint8_t action; /**< enum netvm_action, set by the NF */
+	uint8_t flags;  /**< reserved, 0 */
+	uint16_t dst;   /**< service or port id for NETVM_ACT_SERVICE / _PORT */
+	uint32_t hash;  /**< flow hash computed by the switch (a hint; not trusted back) */
+};
+_Static_assert(sizeof(struct netvm_desc) == 16, "descriptor ABI is 16 bytes");
+
+#endif

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * libnetvm: the API for writing a network function.
+ *
+ * An NF attaches to the daemon by service name, receives the packet region,
+ * and runs a loop that hands bursts of packets to a handler:
+ *
+ * @code
+ * static void handler(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n, void *arg)
+ * {
+ *         for (uint16_t i = 0; i < n; i++)
+ *                 if (pkts[i].len < 60)
+ *                         netvm_pkt_drop(&pkts[i]);
+ *         // packets left alone go to the next hop of their chain
+ * }
+ *
+ * int main(int argc, char **argv)
+ * {
+ *         struct netvm_nf *nf = netvm_nf_attach("fw", NULL);
+ *         if (!nf) { perror("attach"); return 1; }
+ *         netvm_nf_run(nf, handler, NULL); // until SIGINT/SIGTERM
+ *         netvm_nf_detach(nf);             // hands back every buffer
+ * }
+ * @endcode
+ *
+ * Thread safety: one NF handle is used by one thread.
+ */
+#ifndef NETVM_NETVM_H
+#define NETVM_NETVM_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include <netvm/desc.h>
+#include <netvm/packet.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Default control socket; NETVM_SOCKET in the environment overrides it. */
+#define NETVM_DEFAULT_SOCKET "/run/netvm/netvm.sock"
+/** Packets handed to the handler at most per call. */
+#define NETVM_BURST 32
+
+struct netvm_nf;
+
+/** A packet as the handler sees it: the descriptor plus where its data is. */
+struct netvm_pkt {
+	uint8_t *data;          /**< first byte of the packet */
+	uint16_t len;           /**< packet length; change with netvm_pkt_set_len() */
+	uint16_t room;          /**< bytes available from data to the buffer's end */
+	struct netvm_desc desc; /**< the descriptor (action and dst are set by the helpers) */
+};
+
+/** Options for netvm_nf_attach(); NULL means all defaults. */
+struct netvm_nf_opts {
+	const char *socket_path; /**< control socket (default: $NETVM_SOCKET or NETVM_DEFAULT_SOCKET) */
+	bool quiet;              /**< no informational messages on stderr */
+};
+
+/**
+ * Attach to the daemon as an instance of @p service: connect to the
+ * control socket, register, receive and map the region, attach the rings.
+ * @return a handle, or NULL with errno set (ECONNREFUSED/ENOENT: no daemon;
+ *         ENOENT also when the service is unknown; EBUSY: no free NF slot;
+ *         EPROTO: the daemon's reply or region is malformed).
+ */
+struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts *opts);
+
+/** Called with each burst; set each packet's action with the helpers below. */
+typedef void (*netvm_handler_fn)(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n,
+				 void *arg);
+
+/**
+ * Run the packet loop until netvm_nf_stop() is called, SIGINT or SIGTERM
+ * arrives (handlers are installed), or the daemon goes away.  On a
+ * requested stop it tells the daemon it is leaving and keeps handling
+ * packets until the daemon confirms that no more will come, so every
+ * packet passes through @p handler and none is lost.
+ * @return 0 on a requested stop, -ECONNRESET when the daemon went away.
+ */
+int netvm_nf_run(struct netvm_nf *nf, netvm_handler_fn handler, void *arg);
+
+/**
+ * Poll once: dequeue up to @p max (<= NETVM_BURST) packets into @p pkts.
+ * For NFs that run their own loop; hand them back with netvm_nf_send().
+ * @return the number of packets (0..max).
+ */
+uint16_t netvm_nf_recv(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t max);
+
+/**
+ * Return @p n packets to the switch with their actions.  Blocks (spinning)
+ * while the tx ring is full; the switch always drains it.
+ */
+void netvm_nf_send(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n);
+
+/** Ask netvm_nf_run() to return (async-signal-safe). */
+void netvm_nf_stop(struct netvm_nf *nf);
+
+/**
+ * Leave and free the handle.  If netvm_nf_run() has not already done the
+ * leave handshake, tell the daemon and drop what is still queued (there is
+ * no handler to check it).  Every buffer goes back to the daemon.
+ */
+void netvm_nf_detach(struct netvm_nf *nf);
+
+/** Id of service @p name for netvm_pkt_to_service(), or -1 if unknown. */
+int netvm_nf_service_id(const struct netvm_nf *nf, const char *name);
+/** Id of port @p name for netvm_pkt_to_port(), or -1 if unknown. */
+int netvm_nf_port_id(const struct netvm_nf *nf, const char *name);
+/** This NF's instance id as assigned by the daemon. */
+int netvm_nf_instance(const struct netvm_nf *nf);
+/** The service this NF serves. */
+const char *netvm_nf_service(const struct netvm_nf *nf);
+
+/* Per-packet actions.  A packet with no action set goes to the next hop. */
+
+/** Drop the packet (the daemon frees the buffer and counts it). */
+static inline void netvm_pkt_drop(struct netvm_pkt *p)
+{
+	p->desc.action = NETVM_ACT_DROP;
+}
+/** Pass the packet to the next hop of its chain (the default). */
+static inline void netvm_pkt_next(struct netvm_pkt *p)
+{
+	p->desc.action = NETVM_ACT_NEXT;
+}
+/** Send the packet to service @p id (see netvm_nf_service_id()). */
+static inline void netvm_pkt_to_service(struct netvm_pkt *p, uint16_t id)
+{
+	p->desc.action = NETVM_ACT_SERVICE;
+	p->desc.dst = id;
+}
+/** Send the packet out port @p id (see netvm_nf_port_id()). */
+static inline void netvm_pkt_to_port(struct netvm_pkt *p, uint16_t id)
+{
+	p->desc.action = NETVM_ACT_PORT;
+	p->desc.dst = id;
+}
+/** Change the packet's length (<= room). @return 0 or -EINVAL. */
+static inline int netvm_pkt_set_len(struct netvm_pkt *p, uint16_t len)
+{
+	if (len > p->room)
+		return -22; /* -EINVAL without pulling in errno.h */
+	p->len = len;
+	return 0;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The shared packet region: layout, mapping and address translation.
+ *
+ * One region per security domain.  Every offset below is from the start of
+ * the region; nothing in it is a pointer.
+ *
+ *     0                 struct netvm_region_hdr (magic, ABI, layout)
+ *     dir_off           names of services and ports (id -> name)
+ *     ring_off          nf_slots x { rx ring, tx ring }, each ring_stride bytes
+ *     buf_off           nbufs buffers of buf_stride bytes (segment aligned)
+ *
+ * The region is made of segments (a huge page each when backed by huge
+ * pages).  No ring and no buffer crosses a segment boundary, so a process
+ * may map the segments wherever it gets them: a per-process table holds the
+ * address of each segment and a reference becomes an address with one
+ * shift, one mask and one array index (NSDI'14 NetVM, section 3.2).
+ *
+ * Writers: the daemon writes the header and directory once at creation.
+ * The switch produces on rx rings and consumes tx rings; the NF in the
+ * slot does the opposite.  Buffers belong to whoever holds their descriptor.
+ */
+#ifndef NETVM_REGION_H
+#define NETVM_REGION_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#include <netvm/ring.h>
+
+#define NETVM_REGION_MAGIC 0x4e65744d52474e31ull /* "NetMRGN1" */
+#define NETVM_ABI_VERSION  1
+#define NETVM_NAME_MAX     32
+
+/** Region header at offset 0.  Written once by the daemon. */
+struct netvm_region_hdr {
+	uint64_t magic;       /**< NETVM_REGION_MAGIC */
+	uint32_t abi;         /**< NETVM_ABI_VERSION */
+	uint32_t hdr_size;    /**< sizeof(struct netvm_region_hdr) */
+	uint64_t total_size;  /**< bytes in the region */
+	uint32_t seg_shift;   /**< log2(segment size) */
+	uint32_t domain;      /**< security domain id */
+	uint64_t dir_off;     /**< directory of names */
+	uint32_t n_services;  /**< entries in the service directory */
+	uint32_t n_ports;     /**< entries in the port directory */
+	uint64_t ring_off;    /**< first ring */
+	uint32_t ring_size;   /**< descriptors per ring */
+	uint32_t ring_stride; /**< bytes between rings (power of two) */
+	uint32_t nf_slots;    /**< NF slots; slot s owns rings 2s (rx) and 2s+1 (tx) */
+	uint32_t buf_shift;   /**< log2(bytes per buffer) */
+	uint64_t buf_off;     /**< first buffer, segment aligned */
+	uint32_t nbufs;       /**< buffers in the pool */
+	uint32_t headroom;    /**< default data offset in a buffer */
+	uint8_t reserved[72];
+};
+_Static_assert(sizeof(struct netvm_region_hdr) == 160, "region header ABI");
+
+/** Inputs to the layout computation. */
+struct netvm_region_params {
+	uint32_t nbufs;     /**< buffers in the pool */
+	uint32_t buf_size;  /**< data room per buffer, bytes */
+	uint32_t headroom;  /**< headroom before the data, bytes */
+	uint32_t ring_size; /**< descriptors per ring, power of two */
+	uint32_t nf_slots;  /**< maximum NFs attached at once */
+	uint32_t n_services;
+	uint32_t n_ports;
+	uint32_t seg_shift; /**< log2(segment size): 21 for 2 MiB huge pages */
+	uint32_t domain;
+};
+
+/**
+ * A process's view of a region: where each segment is mapped.
+ * netvm_region_addr() is the translation of the paper.
+ */
+struct netvm_region {
+	const struct netvm_region_hdr *hdr; /**< header, mapped with segment 0 */
+	uint8_t **seg;                      /**< seg[i] = address of segment i */
+	uint32_t nsegs;
+	uint32_t seg_shift;
+	uint64_t seg_mask;
+	uint32_t buf_shift;
+	uint64_t buf_off;
+	uint32_t nbufs;
+	size_t map_len;      /**< bytes mapped at seg[0] when mapped in one piece, else 0 */
+	int fd;              /**< backing fd, or -1 */
+	bool hugepages;      /**< backed by huge pages (creator only) */
+};
+
+/** Address of byte @p off of the region: one shift, one mask, one index. */
+static inline void *netvm_region_addr(const struct netvm_region *r, uint64_t off)
+{
+	return r->seg[off >> r->seg_shift] + (off & r->seg_mask);
+}
+
+/** Address of the start of buffer @p idx (no bounds check: validate first). */
+static inline uint8_t *netvm_region_buf(const struct netvm_region *r, uint32_t idx)
+{
+	return (uint8_t *)netvm_region_addr(r, r->buf_off + ((uint64_t)idx << r->buf_shift));
+}
+
+/** Shared part of ring @p n (2*slot for rx, 2*slot+1 for tx). */
+static inline struct netvm_ring_shm *netvm_region_ring(const struct netvm_region *r, uint32_t n)
+{
+	return (struct netvm_ring_shm *)netvm_region_addr(
+		r, r->hdr->ring_off + (uint64_t)n * r->hdr->ring_stride);
+}
+
+/** Name of service @p id from the region's directory ("" when out of range). */
+const char *netvm_region_service_name(const struct netvm_region *r, uint32_t id);
+/** Name of port @p id from the region's directory ("" when out of range). */
+const char *netvm_region_port_name(const struct netvm_region *r, uint32_t id);
+
+/**
+ * Compute the layout for @p p into @p hdr (no memory is touched).
+ * @return 0, or -EINVAL when a parameter is out of range (errors are
+ *         explained on the log).
+ */
+int netvm_region_layout(const struct netvm_region_params *p, struct netvm_region_hdr *hdr);
+
+/**
+ * Create a region: back it with a memfd (huge pages when possible, else
+ * normal shared memory with a warning), lay it out and initialise every
+ * ring.  @p service_names and @p port_names fill the directory.
+ * @return 0 or a negative errno; on failure @p r is left unmapped.
+ */
+int netvm_region_create(struct netvm_region *r, const struct netvm_region_params *p,
+			const char *const *service_names, const char *const *port_names);
+
+/**
+ * Map a region received as an fd (in one piece) and check its header.
+ * @return 0 or a negative errno (-EPROTO: bad magic, -EPROTONOSUPPORT: ABI).
+ */
+int netvm_region_map_fd(struct netvm_region *r, int fd);
+
+/**
+ * Build the translation table for a region whose segments are mapped at
+ * the given addresses (not necessarily contiguous).  Checks the header in
+ * segs[0].  The caller keeps ownership of the mappings.
+ */
+int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t nsegs);
+
+/** Check a region header for magic, ABI, and a layout that fits @p size. */
+int netvm_region_check(const struct netvm_region_hdr *hdr, uint64_t size);
+
+/** Unmap (when mapped by this library) and close the region. */
+void netvm_region_unmap(struct netvm_region *r);
+
+#endif

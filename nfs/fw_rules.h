@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Firewall rule sets for nf-firewall: parsing a rules file and checking
+ * packets against it (first match wins).
+ *
+ * File format, one rule per line, '#' starts a comment, blank lines ignored:
+ *
+ *   allow proto=tcp dst=10.0.0.0/24 dport=80
+ *   deny  src=192.168.0.0/16
+ *   default deny            # policy when no rule matches (default: allow)
+ *
+ * Keys are those of netvm_match_set() (src, dst, proto, sport, dport); a
+ * missing key means "any", and each key may appear once per rule.
+ */
+#ifndef NETVM_FW_RULES_H
+#define NETVM_FW_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <netvm/match.h>
+
+struct fw_rule {
+	struct netvm_match match;
+	bool allow;
+	int line;      /* line of the rules file, for messages and the table */
+	uint64_t hits; /* packets this rule decided */
+};
+
+struct fw_ruleset {
+	struct fw_rule *rules;
+	int n;
+	bool default_allow;    /* policy when no rule matches */
+	uint64_t default_hits; /* packets decided by the policy (includes non_ip) */
+	uint64_t non_ip;       /* frames with no parseable IP 5-tuple */
+};
+
+/*
+ * Parse rules file @p path into @p rs (which need not be initialised).
+ * @return 0, or -1 with "PATH:LINE: message" (or "PATH: strerror") in @p err;
+ *         on error @p rs is left empty and needs no fw_rules_free().
+ */
+int fw_rules_load(const char *path, struct fw_ruleset *rs, char *err, size_t errlen);
+
+/* As fw_rules_load() on the text itself; @p name prefixes error messages. */
+int fw_rules_parse(const char *name, const char *text, struct fw_ruleset *rs, char *err,
+		   size_t errlen);
+
+/*
+ * Decide a frame: @return true to allow.  Counts the hit on the deciding
+ * rule (or default_hits).  Frames netvm_5tuple_get() rejects (not IP, or
+ * malformed/truncated IP) count in non_ip and get the default policy.
+ */
+bool fw_check(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len);
+
+/* Free the rules; @p rs is left empty (safe to call twice). */
+void fw_rules_free(struct fw_ruleset *rs);
+
+/* Print the per-rule counter table (rule#, line, action, hits, match). */
+void fw_rules_print(const struct fw_ruleset *rs, FILE *f);
+
+#endif

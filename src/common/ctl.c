@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Control protocol framing: JSON lines, with an optional fd by SCM_RIGHTS. */
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "ctl.h"
+
+void netvm_ctl_conn_init(struct netvm_ctl_conn *c, int fd)
+{
+	c->fd = fd;
+	c->len = 0;
+	c->passed_fd = -1;
+}
+
+int netvm_ctl_connect(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int netvm_ctl_send(int fd, json_t *msg, int pass_fd)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov[2];
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+	size_t len, sent = 0;
+	int ret = 0;
+
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	iov[0] = (struct iovec){text, len};
+	iov[1] = (struct iovec){"\n", 1};
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	while (sent < len + 1) {
+		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		sent += (size_t)n;
+		/* Rest of a short write: plain bytes, the fd went with the first part. */
+		m.msg_control = NULL;
+		m.msg_controllen = 0;
+		while (m.msg_iovlen && (size_t)n >= m.msg_iov[0].iov_len) {
+			n -= (ssize_t)m.msg_iov[0].iov_len;
+			m.msg_iov++;
+			m.msg_iovlen--;
+		}
+		if (m.msg_iovlen) {
+			m.msg_iov[0].iov_base = (char *)m.msg_iov[0].iov_base + n;
+			m.msg_iov[0].iov_len -= (size_t)n;
+		}
+	}
+	free(text);
+	return ret;
+}
+
+int netvm_ctl_fill(struct netvm_ctl_conn *c)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov;
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (c->len >= NETVM_CTL_MAX_MSG)
+		return -EMSGSIZE;
+	iov.iov_base = c->buf + c->len;
+	iov.iov_len = NETVM_CTL_MAX_MSG - c->len;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	do
+		n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		int nfds = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < nfds; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (c->passed_fd < 0)
+				c->passed_fd = fd;
+			else
+				close(fd); /* one fd per message; extras are not ours to keep */
+		}
+	}
+	c->len += (size_t)n;
+	if (n > 0 && c->len >= NETVM_CTL_MAX_MSG && !memchr(c->buf, '\n', c->len))
+		return -EMSGSIZE;
+	return (int)n;
+}
+
+int netvm_ctl_next(struct netvm_ctl_conn *c, json_t **out, int *fd_out)
+{
+	char *nl = memchr(c->buf, '\n', c->len);
+	size_t line;
+	json_t *j;
+
+	*out = NULL;
+	if (fd_out)
+		*fd_out = -1;
+	if (!nl)
+		return 0;
+	line = (size_t)(nl - c->buf);
+	j = json_loadb(c->buf, line, JSON_REJECT_DUPLICATES, NULL);
+	memmove(c->buf, nl + 1, c->len - line - 1);
+	c->len -= line + 1;
+	if (fd_out) {
+		*fd_out = c->passed_fd;
+		c->passed_fd = -1;
+	}
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		return -EBADMSG;
+	}
+	*out = j;
+	return 1;
+}
+
+json_t *netvm_ctl_call(struct netvm_ctl_conn *c, json_t *req, int *fd_out)
+{
+	json_t *rep = NULL;
+	int ret = netvm_ctl_send(c->fd, req, -1);
+
+	json_decref(req);
+	if (ret < 0) {
+		errno = -ret;
+		return NULL;
+	}
+	for (;;) {
+		ret = netvm_ctl_next(c, &rep, fd_out);
+		if (ret == 1)
+			return rep;
+		if (ret < 0) {
+			errno = EPROTO;
+			return NULL;
+		}
+		ret = netvm_ctl_fill(c);
+		if (ret == 0) {
+			errno = ECONNRESET;
+			return NULL;
+		}
+		if (ret < 0) {
+			errno = -ret;
+			return NULL;
+		}
+	}
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control protocol framing: one JSON object per line over a Unix stream
+ * socket (or a virtio-serial port in a guest), optionally with one file
+ * descriptor passed by SCM_RIGHTS on the same sendmsg().  The commands are
+ * documented in docs/control-protocol.md.
+ */
+#ifndef NETVM_CTL_H
+#define NETVM_CTL_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+/* Longest message accepted; a longer line is a protocol error. */
+#define NETVM_CTL_MAX_MSG 65536
+
+/* A connection's receive buffer. */
+struct netvm_ctl_conn {
+	int fd;
+	size_t len;     /* bytes buffered in buf */
+	int passed_fd;  /* fd received with the buffered data, or -1 */
+	char buf[NETVM_CTL_MAX_MSG + 1];
+};
+
+void netvm_ctl_conn_init(struct netvm_ctl_conn *c, int fd);
+
+/* Connect to the control socket at @path.  Returns the fd or -errno. */
+int netvm_ctl_connect(const char *path);
+
+/* Send @msg as one line, with @pass_fd attached if >= 0.  0 or -errno. */
+int netvm_ctl_send(int fd, json_t *msg, int pass_fd);
+
+/*
+ * Read from the socket into the connection buffer (one recvmsg; call when
+ * the fd is readable or in blocking mode).  Returns bytes read, 0 at end of
+ * stream, -EMSGSIZE when a line exceeds NETVM_CTL_MAX_MSG, or -errno.
+ */
+int netvm_ctl_fill(struct netvm_ctl_conn *c);
+
+/*
+ * Take the next complete line out of the buffer and parse it.  Returns 1
+ * with *out set (a JSON object; the caller decrefs), 0 if no complete line
+ * is buffered, or -EBADMSG if the line is not a JSON object (the line is
+ * consumed, so the caller may reply with an error and go on).
+ * A passed fd, if any, is moved to *fd_out (else -1).
+ */
+int netvm_ctl_next(struct netvm_ctl_conn *c, json_t **out, int *fd_out);
+
+/* Blocking request/reply: send @req (stolen), wait for one reply line.
+ * Returns the reply (caller decrefs) or NULL with errno set. */
+json_t *netvm_ctl_call(struct netvm_ctl_conn *c, json_t *req, int *fd_out);
+
+#endif

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The shared packet region: layout, backing memory, mapping, translation. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include <netvm/region.h>
+#include "log.h"
+
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+
+static uint32_t log2_ceil(uint64_t x)
+{
+	uint32_t s = 0;
+	while ((1ull << s) < x)
+		s++;
+	return s;
+}
+
+int netvm_region_layout(const struct netvm_region_params *p, struct netvm_region_hdr *h)
+{
+	uint64_t seg = 1ull << p->seg_shift, off;
+
+	if (p->seg_shift < 12 || p->seg_shift > 30) {
+		LOG_ERR("region", "segment shift %u out of range 12..30", p->seg_shift);
+		return -EINVAL;
+	}
+	if (p->ring_size < 2 || (p->ring_size & (p->ring_size - 1))) {
+		LOG_ERR("region", "ring size %u is not a power of two", p->ring_size);
+		return -EINVAL;
+	}
+	if (p->nbufs == 0 || p->nf_slots == 0 || p->buf_size == 0) {
+		LOG_ERR("region", "need at least one buffer and one NF slot");
+		return -EINVAL;
+	}
+	memset(h, 0, sizeof(*h));
+	h->magic = NETVM_REGION_MAGIC;
+	h->abi = NETVM_ABI_VERSION;
+	h->hdr_size = sizeof(*h);
+	h->seg_shift = p->seg_shift;
+	h->domain = p->domain;
+	h->ring_size = p->ring_size;
+	h->nf_slots = p->nf_slots;
+	h->nbufs = p->nbufs;
+	h->headroom = p->headroom;
+	h->n_services = p->n_services;
+	h->n_ports = p->n_ports;
+	/* Buffers are a power of two in size so an index becomes an offset
+	 * with a shift, and segments hold a whole number of them. */
+	h->buf_shift = log2_ceil((uint64_t)p->buf_size + p->headroom);
+	h->ring_stride = 1u << log2_ceil(netvm_ring_bytes(p->ring_size));
+	if (h->buf_shift > p->seg_shift || h->ring_stride > seg) {
+		LOG_ERR("region", "a buffer (%u B) or ring (%u B) is larger than a segment (%llu B)",
+			1u << h->buf_shift, h->ring_stride, (unsigned long long)seg);
+		return -EINVAL;
+	}
+	h->dir_off = ALIGN_UP(sizeof(*h), NETVM_CACHE_LINE);
+	off = h->dir_off + (uint64_t)(p->n_services + p->n_ports) * NETVM_NAME_MAX;
+	if (off > seg) {
+		LOG_ERR("region", "too many names for the first segment");
+		return -EINVAL;
+	}
+	/* Power-of-two strides aligned to their size never cross a segment. */
+	h->ring_off = ALIGN_UP(off, h->ring_stride);
+	off = h->ring_off + 2ull * p->nf_slots * h->ring_stride;
+	h->buf_off = ALIGN_UP(off, seg);
+	h->total_size = h->buf_off + ((uint64_t)p->nbufs << h->buf_shift);
+	h->total_size = ALIGN_UP(h->total_size, seg);
+	return 0;
+}
+
+int netvm_region_check(const struct netvm_region_hdr *h, uint64_t size)
+{
+	if (h->magic != NETVM_REGION_MAGIC)
+		return -EPROTO;
+	if (h->abi != NETVM_ABI_VERSION || h->hdr_size != sizeof(*h))
+		return -EPROTONOSUPPORT;
+	if (h->seg_shift < 12 || h->seg_shift > 30 || h->total_size > size ||
+	    h->total_size & ((1ull << h->seg_shift) - 1) || h->buf_shift > h->seg_shift ||
+	    h->ring_size < 2 || (h->ring_size & (h->ring_size - 1)) ||
+	    h->ring_stride < netvm_ring_bytes(h->ring_size) ||
+	    (h->ring_stride & (h->ring_stride - 1)) || h->ring_stride > (1ull << h->seg_shift) ||
+	    h->ring_off % h->ring_stride ||
+	    h->ring_off + 2ull * h->nf_slots * h->ring_stride > h->buf_off ||
+	    h->buf_off & ((1ull << h->seg_shift) - 1) ||
+	    h->buf_off + ((uint64_t)h->nbufs << h->buf_shift) > h->total_size ||
+	    h->dir_off + (uint64_t)(h->n_services + h->n_ports) * NETVM_NAME_MAX > h->ring_off ||
+	    h->headroom >= (1u << h->buf_shift))
+		return -EPROTO;
+	return 0;
+}
+
+static void set_translation(struct netvm_region *r, const struct netvm_region_hdr *h)
+{
+	r->hdr = h;
+	r->seg_shift = h->seg_shift;
+	r->seg_mask = (1ull << h->seg_shift) - 1;
+	r->buf_shift = h->buf_shift;
+	r->buf_off = h->buf_off;
+	r->nbufs = h->nbufs;
+}
+
+/* Map @len bytes of @fd in one piece; the segment table gets @seg_shift. */
+static int map_whole(struct netvm_region *r, int fd, size_t len, uint32_t seg_shift)
+{
+	uint8_t *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (base == MAP_FAILED)
+		return -errno;
+	r->nsegs = (uint32_t)(len >> seg_shift);
+	r->seg = calloc(r->nsegs ? r->nsegs : 1, sizeof(*r->seg));
+	if (!r->seg) {
+		munmap(base, len);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < r->nsegs; i++)
+		r->seg[i] = base + ((size_t)i << seg_shift);
+	r->map_len = len;
+	r->fd = fd;
+	return 0;
+}
+
+const char *netvm_region_service_name(const struct netvm_region *r, uint32_t id)
+{
+	if (id >= r->hdr->n_services)
+		return "";
+	return (const char *)r->seg[0] + r->hdr->dir_off + (uint64_t)id * NETVM_NAME_MAX;
+}
+
+const char *netvm_region_port_name(const struct netvm_region *r, uint32_t id)
+{
+	if (id >= r->hdr->n_ports)
+		return "";
+	return (const char *)r->seg[0] + r->hdr->dir_off +
+	       (uint64_t)(r->hdr->n_services + id) * NETVM_NAME_MAX;
+}
+
+/* Back the region with huge pages when the system has them to give. */
+static int region_memfd(uint64_t size, uint32_t *seg_shift)
+{
+	int fd = memfd_create("netvm-region", MFD_CLOEXEC | MFD_HUGETLB);
+	if (fd >= 0) {
+		if (ftruncate(fd, (off_t)size) == 0) {
+			/* Touch-test: a hugetlb memfd can be truncated beyond the
+			 * free pages and only fail (SIGBUS) on first access. */
+			void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_POPULATE, fd, 0);
+			if (m != MAP_FAILED) {
+				munmap(m, size);
+				*seg_shift = 21;
+				return fd;
+			}
+		}
+		close(fd);
+	}
+	fd = memfd_create("netvm-region", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int netvm_region_create(struct netvm_region *r, const struct netvm_region_params *p,
+			const char *const *service_names, const char *const *port_names)
+{
+	struct netvm_region_params q = *p;
+	struct netvm_region_hdr h;
+	uint32_t got_shift = 0;
+	int fd, ret;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	q.seg_shift = 21; /* 2 MiB segments whatever the backing, so the layout is the same */
+	ret = netvm_region_layout(&q, &h);
+	if (ret < 0)
+		return ret;
+	fd = region_memfd(h.total_size, &got_shift);
+	if (fd < 0) {
+		LOG_ERR("region", "cannot create a %llu-byte region: %s",
+			(unsigned long long)h.total_size, strerror(-fd));
+		return fd;
+	}
+	if (got_shift)
+		LOG_INFO("region", "%llu MiB on 2 MiB huge pages",
+			 (unsigned long long)(h.total_size >> 20));
+	else
+		LOG_WARN("region",
+			 "no huge pages available: %llu MiB region on normal shared memory "
+			 "(slower; reserve pages with: echo N > /proc/sys/vm/nr_hugepages)",
+			 (unsigned long long)(h.total_size >> 20));
+
+	ret = map_whole(r, fd, h.total_size, h.seg_shift);
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	uint8_t *base = r->seg[0];
+	memcpy(base, &h, sizeof(h));
+	r->hdr = (const struct netvm_region_hdr *)base; /* rings are reached through it */
+	r->seg_shift = h.seg_shift;
+	r->seg_mask = (1ull << h.seg_shift) - 1;
+	for (uint32_t i = 0; i < h.n_services; i++)
+		strncpy((char *)base + h.dir_off + (uint64_t)i * NETVM_NAME_MAX, service_names[i],
+			NETVM_NAME_MAX - 1);
+	for (uint32_t i = 0; i < h.n_ports; i++)
+		strncpy((char *)base + h.dir_off + (uint64_t)(h.n_services + i) * NETVM_NAME_MAX,
+			port_names[i], NETVM_NAME_MAX - 1);
+	for (uint32_t i = 0; i < 2 * h.nf_slots; i++)
+		netvm_ring_shm_init(netvm_region_ring(r, i), h.ring_size);
+	set_translation(r, (const struct netvm_region_hdr *)base);
+	r->hugepages = got_shift != 0;
+	return 0;
+}
+
+int netvm_region_map_fd(struct netvm_region *r, int fd)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	struct netvm_region_hdr h;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	/* Read and check the header before trusting its segment size. */
+	if (size < (off_t)sizeof(h) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return -EPROTO;
+	ret = netvm_region_check(&h, (uint64_t)size);
+	if (ret < 0)
+		return ret;
+	ret = map_whole(r, fd, (size_t)h.total_size, h.seg_shift);
+	if (ret < 0)
+		return ret;
+	set_translation(r, (const struct netvm_region_hdr *)r->seg[0]);
+	/* The daemon wrote the header before passing the fd; it is the one we checked. */
+	if (memcmp(r->hdr, &h, sizeof(h)) != 0) {
+		netvm_region_unmap(r);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t nsegs)
+{
+	const struct netvm_region_hdr *h = (const void *)segs[0];
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	ret = netvm_region_check(h, (uint64_t)nsegs << h->seg_shift);
+	if (ret < 0)
+		return ret;
+	r->seg = calloc(nsegs, sizeof(*r->seg));
+	if (!r->seg)
+		return -ENOMEM;
+	memcpy(r->seg, segs, nsegs * sizeof(*segs));
+	r->nsegs = nsegs;
+	set_translation(r, h);
+	return 0;
+}
+
+void netvm_region_unmap(struct netvm_region *r)
+{
+	if (r->map_len && r->seg)
+		munmap(r->seg[0], r->map_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->seg);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}

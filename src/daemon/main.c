@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* netvmd: the NetVM daemon (manager + switch). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netvm/netvm.h>
+#include "common/log.h"
+#include "netvmd.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: netvmd -c CONFIG [options]\n"
+		"\n"
+		"Run the NetVM platform: create the shared packet region, open the ports,\n"
+		"run the switch thread and serve the control socket that NFs attach to.\n"
+		"\n"
+		"  -c, --config FILE   YAML configuration (see docs/configuration.md)\n"
+		"  -s, --socket PATH   control socket (overrides the configuration's 'socket')\n"
+		"  -v, --verbose       debug logging\n"
+		"  -q, --quiet         warnings and errors only\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Stop with SIGINT or SIGTERM: ports are flushed (pcap files closed) and the\n"
+		"final counters are printed.  Inspect and change a running daemon with netvmctl.\n");
+}
+
+static void print_summary(struct netvmd *d)
+{
+	fprintf(stderr, "netvmd: pool %u/%u buffers free\n", d->pool.nfree, d->pool.n);
+	for (uint16_t i = 0; i < d->nports; i++)
+		fprintf(stderr, "netvmd: port %-12s rx %10llu  tx %10llu\n", d->ports[i].name,
+			(unsigned long long)d->ports[i].stats.rx,
+			(unsigned long long)d->ports[i].stats.tx);
+	fprintf(stderr,
+		"netvmd: drops ring_full %llu no_route %llu bad_desc %llu nf_gone %llu "
+		"nf_drop %llu port_tx %llu\n",
+		(unsigned long long)d->drops.ring_full, (unsigned long long)d->drops.no_route,
+		(unsigned long long)d->drops.bad_desc, (unsigned long long)d->drops.nf_gone,
+		(unsigned long long)d->drops.nf_drop, (unsigned long long)d->drops.port_tx);
+}
+
+static int open_ports(struct netvmd *d)
+{
+	d->nports = (uint16_t)d->cfg.nports;
+	d->ports = calloc(d->nports ? d->nports : 1, sizeof(*d->ports));
+	d->port_stage = calloc(d->nports ? d->nports : 1, sizeof(*d->port_stage));
+	if (!d->ports || !d->port_stage)
+		return -ENOMEM;
+	for (uint16_t i = 0; i < d->nports; i++) {
+		int ret = port_open(&d->ports[i], i, &d->cfg.ports[i], &d->pool);
+		if (ret < 0) {
+			while (i-- > 0)
+				port_close(&d->ports[i]);
+			d->nports = 0;
+			return ret;
+		}
+	}
+	/* Chains end at the port's output (itself unless configured). */
+	for (uint16_t i = 0; i < d->nports; i++) {
+		d->ports[i].out_id = i;
+		for (uint16_t j = 0; j < d->nports; j++)
+			if (!strcmp(d->cfg.ports[i].output, d->ports[j].name))
+				d->ports[i].out_id = j;
+	}
+	return 0;
+}
+
+static int create_region(struct netvmd *d)
+{
+	const struct netvm_config *c = &d->cfg;
+	const char *svc[c->nservices + 1], *port[c->nports + 1];
+	struct netvm_region_params p = {
+		.nbufs = c->nbufs,
+		.buf_size = c->buf_size,
+		.headroom = c->headroom,
+		.ring_size = c->ring_size,
+		.nf_slots = c->max_nfs,
+		.n_services = (uint32_t)c->nservices,
+		.n_ports = (uint32_t)c->nports,
+	};
+	int ret;
+
+	for (int i = 0; i < c->nservices; i++)
+		svc[i] = c->services[i].name;
+	for (int i = 0; i < c->nports; i++)
+		port[i] = c->ports[i].name;
+	ret = netvm_region_create(&d->region, &p, svc, port);
+	if (ret < 0)
+		return ret;
+	if (c->hugepages == CFG_HUGE_YES && !d->region.hugepages) {
+		LOG_ERR("netvmd", "pool.hugepages is 'yes' but no huge pages could be had");
+		netvm_region_unmap(&d->region);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"socket", required_argument, NULL, 's'},
+					     {"verbose", no_argument, NULL, 'v'},
+					     {"quiet", no_argument, NULL, 'q'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	static struct netvmd d;
+	const char *config = NULL, *socket = NULL;
+	char err[1024];
+	sigset_t mask;
+	int opt, ret = 1;
+
+	while ((opt = getopt_long(argc, argv, "c:s:vqh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 's': socket = optarg; break;
+		case 'v': netvm_log_set_level(NETVM_LOG_DEBUG); break;
+		case 'q': netvm_log_set_level(NETVM_LOG_WARN); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (netvm_config_load(config, &d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "netvmd: %s\n", err);
+		return 1;
+	}
+	if (socket)
+		snprintf(d.cfg.socket, sizeof(d.cfg.socket), "%s", socket);
+
+	/* Signals are taken by the manager's signalfd; every thread blocks them. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (create_region(&d) < 0)
+		goto out_cfg;
+	if (netvm_pool_init(&d.pool, &d.region) < 0) {
+		LOG_ERR("netvmd", "out of memory for the pool");
+		goto out_region;
+	}
+	d.nslots = d.cfg.max_nfs;
+	d.slots = calloc(d.nslots, sizeof(*d.slots));
+	if (!d.slots || open_ports(&d) < 0)
+		goto out_pool;
+	d.rt_mgr = route_from_config(&d, err, sizeof(err));
+	if (!d.rt_mgr) {
+		LOG_ERR("netvmd", "%s", err);
+		goto out_ports;
+	}
+	atomic_store(&d.rt, d.rt_mgr);
+	if (switch_start(&d) < 0) {
+		LOG_ERR("netvmd", "cannot start the switch thread");
+		goto out_rt;
+	}
+	LOG_INFO("netvmd", "%d ports, %d services, %u buffers of %u B, rings of %u, %u NF slots",
+		 d.cfg.nports, d.cfg.nservices, d.pool.n, 1u << d.region.buf_shift,
+		 d.cfg.ring_size, d.nslots);
+	ret = manager_run(&d) < 0 ? 1 : 0;
+	/* NFs that were still attached are GONE: let the switch reap them. */
+	for (int i = 0; i < 1000; i++) {
+		bool busy = false;
+		for (uint32_t s = 0; s < d.nslots; s++)
+			busy |= atomic_load(&d.slots[s].state) == SLOT_GONE;
+		if (!busy)
+			break;
+		switch_quiesce(&d);
+	}
+	switch_stop(&d);
+	print_summary(&d);
+out_rt:
+	route_free(d.rt_mgr);
+out_ports:
+	for (uint16_t i = 0; i < d.nports; i++)
+		port_close(&d.ports[i]);
+	free(d.ports);
+	free(d.port_stage);
+out_pool:
+	free(d.slots);
+	netvm_pool_fini(&d.pool);
+out_region:
+	netvm_region_unmap(&d.region);
+out_cfg:
+	netvm_config_free(&d.cfg);
+	return ret;
+}

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The manager: the control socket, NF registration and lifecycle, and the
+ * run-time changes to chains and rules (docs/control-protocol.md).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/ctl.h"
+#include "common/log.h"
+#include "netvmd.h"
+
+#define MAX_CLIENTS 256
+
+struct client {
+	struct netvm_ctl_conn conn;
+	int slot; /* NF slot this connection registered, or -1 */
+	pid_t pid;
+};
+
+static const char *const state_names[] = {"free", "running", "leaving", "gone"};
+
+static json_t *error_reply(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_t *error_reply(int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s, s:i}", "ok", 0, "error", msg, "errno", err);
+}
+
+/* Republish the routing table with the current replicas (and @edit applied
+ * by the caller to the clone it gets back).  NULL when out of memory. */
+static struct route_table *rt_edit_begin(struct netvmd *d)
+{
+	return route_clone(d->rt_mgr);
+}
+
+static void rt_edit_commit(struct netvmd *d, struct route_table *rt)
+{
+	route_set_replicas(d, rt);
+	route_publish(d, rt);
+}
+
+static int refresh_replicas(struct netvmd *d)
+{
+	struct route_table *rt = rt_edit_begin(d);
+	if (!rt)
+		return -ENOMEM;
+	rt_edit_commit(d, rt);
+	return 0;
+}
+
+static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
+{
+	const char *service = json_string_value(json_object_get(req, "service"));
+	struct nf_slot *sl;
+	int svc, s;
+
+	if (c->slot >= 0)
+		return error_reply(EALREADY, "this connection is already attached");
+	if (!service)
+		return error_reply(EINVAL, "attach: 'service' must be a string");
+	svc = route_service_find(d, service);
+	if (svc < 0)
+		return error_reply(ENOENT, "unknown service '%s'", service);
+	for (s = 0; s < (int)d->nslots; s++)
+		if (atomic_load(&d->slots[s].state) == SLOT_FREE)
+			break;
+	if (s == (int)d->nslots)
+		return error_reply(EBUSY, "no free NF slot (max_nfs is %u)", d->nslots);
+	sl = &d->slots[s];
+	/* Fresh rings: the last NF in this slot may have left them anywhere. */
+	netvm_ring_shm_init(netvm_region_ring(&d->region, 2 * (uint32_t)s), d->cfg.ring_size);
+	netvm_ring_shm_init(netvm_region_ring(&d->region, 2 * (uint32_t)s + 1), d->cfg.ring_size);
+	netvm_ring_attach(&sl->to_nf, netvm_region_ring(&d->region, 2 * (uint32_t)s),
+			  d->cfg.ring_size, 1);
+	netvm_ring_attach(&sl->from_nf, netvm_region_ring(&d->region, 2 * (uint32_t)s + 1),
+			  d->cfg.ring_size, 0);
+	memset(&sl->stats, 0, sizeof(sl->stats));
+	sl->npend = 0;
+	sl->service = (uint16_t)svc;
+	sl->instance = ++d->next_instance;
+	sl->pid = c->pid;
+	atomic_store_explicit(&sl->state, SLOT_RUNNING, memory_order_release);
+	c->slot = s;
+	if (refresh_replicas(d) < 0)
+		LOG_ERR("manager", "out of memory: replicas of '%s' not updated", service);
+	LOG_INFO("manager", "NF pid %d attached as '%s' instance %d (slot %d)", (int)c->pid,
+		 service, sl->instance, s);
+	*pass_fd = d->region.fd;
+	return json_pack("{s:b, s:i, s:i, s:I, s:i}", "ok", 1, "instance", sl->instance, "slot", s,
+			 "region_size", (json_int_t)d->region.hdr->total_size, "ring_size",
+			 (int)d->cfg.ring_size);
+}
+
+/* Stop sending to the NF; once the switch has moved on, it may drain and go. */
+static json_t *cmd_detach(struct netvmd *d, struct client *c)
+{
+	if (c->slot < 0)
+		return error_reply(ENOTCONN, "not attached");
+	atomic_store(&d->slots[c->slot].state, SLOT_LEAVING);
+	refresh_replicas(d);
+	switch_quiesce(d);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static void client_gone(struct netvmd *d, struct client *c)
+{
+	if (c->slot >= 0) {
+		struct nf_slot *sl = &d->slots[c->slot];
+		LOG_INFO("manager", "NF instance %d ('%s', pid %d) disconnected", sl->instance,
+			 d->cfg.services[sl->service].name, (int)sl->pid);
+		/* The switch takes back its buffers and frees the slot. */
+		atomic_store(&sl->state, SLOT_GONE);
+		refresh_replicas(d);
+	}
+	close(c->conn.fd);
+	if (c->conn.passed_fd >= 0)
+		close(c->conn.passed_fd);
+	free(c);
+}
+
+static json_t *status_ports(struct netvmd *d)
+{
+	json_t *a = json_array();
+
+	for (uint16_t i = 0; i < d->nports; i++) {
+		struct netvm_port *p = &d->ports[i];
+		json_array_append_new(
+			a, json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+				     "id", i, "name", p->name, "type", p->ops->type, "output",
+				     d->ports[p->out_id].name, "rx", (json_int_t)CTR(p->stats.rx),
+				     "tx", (json_int_t)CTR(p->stats.tx), "rx_bytes",
+				     (json_int_t)CTR(p->stats.rx_bytes), "tx_bytes",
+				     (json_int_t)CTR(p->stats.tx_bytes), "rx_nobuf",
+				     (json_int_t)CTR(p->stats.rx_nobuf), "rx_too_big",
+				     (json_int_t)CTR(p->stats.rx_too_big), "tx_error",
+				     (json_int_t)CTR(p->stats.tx_error), "rx_done",
+				     (int)CTR(p->rx_done)));
+	}
+	return a;
+}
+
+static json_t *status_nfs(struct netvmd *d, json_t *services)
+{
+	json_t *a = json_array();
+
+	for (uint32_t s = 0; s < d->nslots; s++) {
+		struct nf_slot *sl = &d->slots[s];
+		int st = atomic_load(&sl->state);
+		if (st == SLOT_FREE)
+			continue;
+		json_array_append_new(
+			a, json_pack("{s:i, s:s, s:i, s:i, s:s, s:I, s:I, s:I, s:I}", "instance",
+				     sl->instance, "service", d->cfg.services[sl->service].name,
+				     "slot", (int)s, "pid", (int)sl->pid, "state", state_names[st],
+				     "rx", (json_int_t)CTR(sl->stats.rx), "tx",
+				     (json_int_t)CTR(sl->stats.tx), "dropped",
+				     (json_int_t)CTR(sl->stats.dropped), "bad_desc",
+				     (json_int_t)CTR(sl->stats.bad_desc)));
+		if (st == SLOT_RUNNING)
+			json_array_append_new(
+				json_object_get(json_array_get(services, sl->service), "instances"),
+				json_integer(sl->instance));
+	}
+	return a;
+}
+
+static json_t *status_chains(const struct netvmd *d, const struct route_table *rt)
+{
+	json_t *a = json_array();
+
+	for (uint16_t i = 0; i < rt->nchains; i++) {
+		json_t *hops = json_array();
+		for (uint16_t h = 0; h < rt->chains[i].nhops; h++)
+			json_array_append_new(
+				hops, json_string(d->cfg.services[rt->chains[i].hops[h]].name));
+		json_array_append_new(a, json_pack("{s:i, s:s, s:o}", "id", i, "name",
+						   rt->chains[i].name, "hops", hops));
+	}
+	return a;
+}
+
+static json_t *status_rules(const struct route_table *rt)
+{
+	json_t *a = json_array();
+	char text[256];
+
+	for (uint32_t i = 0; i < rt->nrules; i++) {
+		const struct route_rule *r = &rt->rules[i];
+		netvm_match_format(&r->match, text, sizeof(text));
+		json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:I}", "id", (int)r->id,
+						   "match", text, "chain",
+						   rt->chains[r->chain].name, "hits",
+						   (json_int_t)atomic_load(&r->hits)));
+	}
+	return a;
+}
+
+static json_t *cmd_status(struct netvmd *d)
+{
+	const struct route_table *rt = d->rt_mgr;
+	json_t *services = json_array();
+
+	for (int i = 0; i < d->cfg.nservices; i++)
+		json_array_append_new(services, json_pack("{s:i, s:s, s:[]}", "id", i, "name",
+							  d->cfg.services[i].name, "instances"));
+	json_t *nfs = status_nfs(d, services);
+	return json_pack(
+		"{s:b, s:{s:I, s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:o, "
+		"s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+		"ok", 1, "pool", "buffers", (json_int_t)d->pool.n, "free",
+		(json_int_t)CTR(d->pool.nfree), "hugepages", (int)d->region.hugepages, "ports",
+		status_ports(d), "services", services, "nfs", nfs, "chains", status_chains(d, rt),
+		"default_chain",
+		rt->default_chain < 0 ? json_null() : json_string(rt->chains[rt->default_chain].name),
+		"rules", status_rules(rt), "drops", "ring_full", (json_int_t)CTR(d->drops.ring_full),
+		"no_route", (json_int_t)CTR(d->drops.no_route), "bad_desc",
+		(json_int_t)CTR(d->drops.bad_desc), "nf_gone", (json_int_t)CTR(d->drops.nf_gone),
+		"nf_drop", (json_int_t)CTR(d->drops.nf_drop), "port_tx",
+		(json_int_t)CTR(d->drops.port_tx));
+}
+
+static json_t *cmd_chain_set(struct netvmd *d, json_t *req)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	json_t *hops = json_object_get(req, "hops"), *v;
+	char err[256];
+	size_t i;
+	int id;
+
+	if (!name || !name[0] || strlen(name) >= NETVM_NAME_MAX)
+		return error_reply(EINVAL, "chain_set: 'name' must be a string of 1..%d characters",
+				   NETVM_NAME_MAX - 1);
+	if (!json_is_array(hops) || json_array_size(hops) > 64)
+		return error_reply(EINVAL, "chain_set: 'hops' must be an array of at most 64 names");
+	const char *names[json_array_size(hops) + 1];
+	json_array_foreach(hops, i, v)
+	{
+		if (!(names[i] = json_string_value(v)))
+			return error_reply(EINVAL, "chain_set: hop %zu is not a string", i);
+	}
+	struct route_table *rt = rt_edit_begin(d);
+	if (!rt)
+		return error_reply(ENOMEM, "out of memory");
+	id = route_chain_set(d, rt, name, names, (uint16_t)json_array_size(hops), err, sizeof(err));
+	if (id < 0) {
+		route_free(rt);
+		return error_reply(-id, "%s", err);
+	}
+	rt_edit_commit(d, rt);
+	LOG_INFO("manager", "chain '%s' set (%zu hops)", name, json_array_size(hops));
+	return json_pack("{s:b, s:i}", "ok", 1, "id", id);
+}
+
+static json_t *cmd_chain_default(struct netvmd *d, json_t *req)
+{
+	json_t *n = json_object_get(req, "name");
+	const char *name = json_string_value(n);
+	int id = -1;
+
+	if (!json_is_null(n) && !name)
+		return error_reply(EINVAL, "chain_default: 'name' must be a string or null");
+	if (name && name[0] && (id = route_chain_find(d->rt_mgr, name)) < 0)
+		return error_reply(ENOENT, "unknown chain '%s'", name);
+	struct route_table *rt = rt_edit_begin(d);
+	if (!rt)
+		return error_reply(ENOMEM, "out of memory");
+	rt->default_chain = id;
+	rt_edit_commit(d, rt);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *cmd_rule_add(struct netvmd *d, json_t *req)
+{
+	json_t *match = json_object_get(req, "match"), *v;
+	const char *chain = json_string_value(json_object_get(req, "chain")), *key;
+	struct netvm_match m;
+	char err[256];
+	int cid;
+
+	if (!chain)
+		return error_reply(EINVAL, "rule_add: 'chain' must be a string");
+	if (match && !json_is_object(match))
+		return error_reply(EINVAL, "rule_add: 'match' must be an object");
+	if ((cid = route_chain_find(d->rt_mgr, chain)) < 0)
+		return error_reply(ENOENT, "unknown chain '%s'", chain);
+	netvm_match_any(&m);
+	json_object_foreach(match, key, v)
+	{
+		if (!json_is_string(v))
+			return error_reply(EINVAL, "rule_add: match '%s' must be a string", key);
+		if (netvm_match_set(&m, key, json_string_value(v), err, sizeof(err)) < 0)
+			return error_reply(EINVAL, "rule_add: %s", err);
+	}
+	struct route_table *rt = rt_edit_begin(d);
+	if (!rt)
+		return error_reply(ENOMEM, "out of memory");
+	struct route_rule *r = &rt->rules[rt->nrules++]; /* clones leave room for one more */
+	r->id = ++d->next_rule_id;
+	r->match = m;
+	r->chain = (uint16_t)cid;
+	atomic_init(&r->hits, 0);
+	rt_edit_commit(d, rt);
+	return json_pack("{s:b, s:i}", "ok", 1, "id", (int)r->id);
+}
+
+static json_t *cmd_rule_del(struct netvmd *d, json_t *req)
+{
+	json_t *idj = json_object_get(req, "id");
+	struct route_table *rt;
+	uint32_t i;
+
+	if (!json_is_integer(idj))
+		return error_reply(EINVAL, "rule_del: 'id' must be an integer");
+	for (i = 0; i < d->rt_mgr->nrules; i++)
+		if (d->rt_mgr->rules[i].id == json_integer_value(idj))
+			break;
+	if (i == d->rt_mgr->nrules)
+		return error_reply(ENOENT, "no rule with id %lld", (long long)json_integer_value(idj));
+	if (!(rt = rt_edit_begin(d)))
+		return error_reply(ENOMEM, "out of memory");
+	for (; i + 1 < rt->nrules; i++) {
+		rt->rules[i].id = rt->rules[i + 1].id;
+		rt->rules[i].match = rt->rules[i + 1].match;
+		rt->rules[i].chain = rt->rules[i + 1].chain;
+		atomic_store(&rt->rules[i].hits, atomic_load(&rt->rules[i + 1].hits));
+	}
+	rt->nrules--;
+	rt_edit_commit(d, rt);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *dispatch(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	if (!cmd)
+		return error_reply(EINVAL, "request has no string 'cmd'");
+	if (!strcmp(cmd, "attach"))
+		return cmd_attach(d, c, req, pass_fd);
+	if (!strcmp(cmd, "detach"))
+		return cmd_detach(d, c);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(d);
+	if (!strcmp(cmd, "chain_set"))
+		return cmd_chain_set(d, req);
+	if (!strcmp(cmd, "chain_default"))
+		return cmd_chain_default(d, req);
+	if (!strcmp(cmd, "rule_add"))
+		return cmd_rule_add(d, req);
+	if (!strcmp(cmd, "rule_del"))
+		return cmd_rule_del(d, req);
+	return error_reply(EINVAL, "unknown command '%s'", cmd);
+}
+
+/* Handle what a client sent.  Returns false when the connection must go. */
+static bool client_input(struct netvmd *d, struct client *c)
+{
+	int n = netvm_ctl_fill(&c->conn);
+	json_t *req, *rep;
+	int fd, ret;
+
+	if (n == -EMSGSIZE) {
+		json_t *e = error_reply(EMSGSIZE, "message longer than %d bytes", NETVM_CTL_MAX_MSG);
+		netvm_ctl_send(c->conn.fd, e, -1);
+		json_decref(e);
+		return false;
+	}
+	if (n <= 0)
+		return false;
+	while ((ret = netvm_ctl_next(&c->conn, &req, &fd)) != 0) {
+		int pass_fd = -1;
+		if (fd >= 0)
+			close(fd); /* clients have no reason to send us fds */
+		rep = ret < 0 ? error_reply(EBADMSG, "request is not a JSON object")
+			      : dispatch(d, c, req, &pass_fd);
+		json_decref(req);
+		ret = rep ? netvm_ctl_send(c->conn.fd, rep, pass_fd) : -ENOMEM;
+		json_decref(rep);
+		if (ret < 0)
+			return false;
+	}
+	return true;
+}
+
+static int listen_socket(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	char dir[sizeof(a.sun_path)];
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		LOG_ERR("manager", "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(a.sun_path, path);
+	strcpy(dir, path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0750); /* /run/netvm by default; fine if it exists */
+	}
+	/* A stale socket from a daemon that died is in the way; a live one is not. */
+	int probe = netvm_ctl_connect(path);
+	if (probe >= 0) {
+		close(probe);
+		LOG_ERR("manager", "another netvmd is already listening on %s", path);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	mode_t old = umask(0117); /* owner and group only */
+	int ret = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (ret < 0 || listen(fd, 64) < 0) {
+		ret = -errno;
+		LOG_ERR("manager", "cannot listen on %s: %s", path, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int manager_run(struct netvmd *d)
+{
+	struct client *clients[MAX_CLIENTS] = {0};
+	struct pollfd pfd[MAX_CLIENTS + 2];
+	int lfd, sfd, nclients = 0;
+	sigset_t mask;
+
+	lfd = listen_socket(d->cfg.socket);
+	if (lfd < 0)
+		return lfd;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	LOG_INFO("manager", "listening on %s", d->cfg.socket);
+
+	for (;;) {
+		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = lfd, .events = POLLIN};
+		for (int i = 0; i < nclients; i++)
+			pfd[i + 2] = (struct pollfd){.fd = clients[i]->conn.fd, .events = POLLIN};
+		if (poll(pfd, (nfds_t)nclients + 2, 1000) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				LOG_INFO("manager", "signal %u: shutting down", si.ssi_signo);
+			break;
+		}
+		for (int i = nclients - 1; i >= 0; i--) {
+			if (!pfd[i + 2].revents)
+				continue;
+			if (!client_input(d, clients[i])) {
+				client_gone(d, clients[i]);
+				clients[i] = clients[--nclients];
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			struct ucred cred;
+			socklen_t clen = sizeof(cred);
+			if (cfd < 0)
+				continue;
+			if (nclients == MAX_CLIENTS) {
+				LOG_WARN("manager", "too many control connections; refusing one");
+				close(cfd);
+				continue;
+			}
+			struct client *c = calloc(1, sizeof(*c));
+			if (!c) {
+				close(cfd);
+				continue;
+			}
+			netvm_ctl_conn_init(&c->conn, cfd);
+			c->slot = -1;
+			if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+				c->pid = cred.pid;
+			clients[nclients++] = c;
+		}
+	}
+	for (int i = 0; i < nclients; i++)
+		client_gone(d, clients[i]);
+	close(lfd);
+	close(sfd);
+	unlink(d->cfg.socket);
+	return 0;
+}

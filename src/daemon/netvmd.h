@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * netvmd's shared state: the manager thread (control socket, NF registry)
+ * and the switch thread (packet path) meet here.
+ *
+ * Threading rules:
+ *  - The pool, ports, staged descriptors and every counter are written by
+ *    the switch thread only; the manager reads counters (relaxed).
+ *  - NF slots change state by atomic stores: the manager moves FREE ->
+ *    RUNNING -> LEAVING/GONE, the switch moves GONE -> FREE after it has
+ *    taken back the slot's buffers.
+ *  - The routing table is immutable once published; the manager swaps in a
+ *    new one and frees the old after the switch has finished a round
+ *    (epoch), so the switch never takes a lock.
+ */
+#ifndef NETVMD_H
+#define NETVMD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include <netvm/region.h>
+#include <netvm/match.h>
+#include "config.h"
+#include "pool.h"
+#include "ports/port.h"
+
+#define SW_STAGE 64 /* descriptors staged per destination before a flush */
+
+enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_LEAVING, SLOT_GONE };
+
+struct nf_stats {
+	uint64_t rx;       /* packets given to the NF */
+	uint64_t tx;       /* packets returned by the NF */
+	uint64_t dropped;  /* returned with NETVM_ACT_DROP */
+	uint64_t bad_desc; /* returned descriptors that failed validation */
+};
+
+struct nf_slot {
+	_Atomic int state;    /* enum slot_state */
+	uint16_t service;
+	int instance;
+	pid_t pid;
+	struct netvm_ring to_nf;   /* switch is the producer */
+	struct netvm_ring from_nf; /* switch is the consumer */
+	struct nf_stats stats;
+	uint32_t npend;
+	struct netvm_desc pend[SW_STAGE];
+};
+
+/* Why packets were dropped, counted where it happens (switch thread). */
+struct sw_drops {
+	uint64_t ring_full; /* an NF's rx ring had no room */
+	uint64_t no_route;  /* no chain, service or port to go to */
+	uint64_t bad_desc;  /* an NF returned an invalid descriptor */
+	uint64_t nf_gone;   /* the NF died or left holding it, or its service has no instance */
+	uint64_t nf_drop;   /* an NF asked for the drop */
+	uint64_t port_tx;   /* a port could not send it */
+};
+
+struct route_chain {
+	char name[NETVM_NAME_MAX];
+	uint16_t nhops;
+	uint16_t *hops; /* service ids */
+};
+
+struct route_rule {
+	uint32_t id;
+	struct netvm_match match;
+	uint16_t chain;
+	_Atomic uint64_t hits;
+};
+
+struct route_replicas {
+	uint16_t n;
+	uint16_t *slots; /* running NF slots of the service */
+};
+
+/* Everything the switch needs to decide where a packet goes. */
+struct route_table {
+	uint16_t nchains;
+	struct route_chain *chains;
+	int default_chain; /* chain id or -1: straight to the output port */
+	uint32_t nrules;
+	struct route_rule *rules;
+	uint16_t nservices;
+	struct route_replicas *replicas;
+};
+
+struct port_stage {
+	uint32_t npend;
+	struct netvm_desc pend[SW_STAGE];
+};
+
+struct netvmd {
+	struct netvm_config cfg;
+	struct netvm_region region;
+	struct netvm_pool pool;
+	uint16_t nports;
+	struct netvm_port *ports;
+	struct port_stage *port_stage;
+	uint32_t nslots;
+	struct nf_slot *slots;
+	_Atomic(struct route_table *) rt;
+	_Atomic uint64_t epoch; /* rounds completed by the switch */
+	_Atomic bool stop;
+	struct sw_drops drops;
+	pthread_t sw_thread;
+	/* manager-only state */
+	int next_instance;
+	uint32_t next_rule_id;
+	struct route_table *rt_mgr; /* the table the manager last published */
+};
+
+/* Relaxed read of a counter the switch thread writes. */
+#define CTR(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* route.c */
+/* The table the configuration describes (no replicas yet), or NULL. */
+struct route_table *route_from_config(const struct netvmd *d, char *err, size_t errlen);
+/* A deep copy of @rt to modify before publishing, or NULL. */
+struct route_table *route_clone(const struct route_table *rt);
+/* Set or replace chain @name; returns its id or -ENOENT (unknown service
+ * named in @err) / -ENOMEM. */
+int route_chain_set(const struct netvmd *d, struct route_table *rt, const char *name,
+		    const char *const *hops, uint16_t nhops, char *err, size_t errlen);
+/* Fill the replica lists from the slots that are RUNNING now. */
+int route_set_replicas(const struct netvmd *d, struct route_table *rt);
+void route_free(struct route_table *rt);
+int route_chain_find(const struct route_table *rt, const char *name);
+int route_service_find(const struct netvmd *d, const char *name);
+/* Publish @rt and free the previous table once the switch has moved on. */
+void route_publish(struct netvmd *d, struct route_table *rt);
+/* Wait until the switch has finished a round that started after this call. */
+void switch_quiesce(struct netvmd *d);
+
+/* switch.c */
+int switch_start(struct netvmd *d);
+void switch_stop(struct netvmd *d);
+/* One round of the packet path (exposed for benchmarks and tests). */
+uint32_t switch_round(struct netvmd *d);
+
+/* manager.c */
+int manager_run(struct netvmd *d);
+
+#endif

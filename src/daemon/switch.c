@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The switch: moves descriptors between ports and NF rings.  One thread,
+ * no locks: it owns the pool, the ports and every counter it bumps.
+ *
+ * A round: receive a burst on every port and classify it (flow rules, else
+ * the default chain); take back what every NF returned, validate it and act
+ * on it; then flush what was staged for each NF and port.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include <netvm/packet.h>
+#include "common/log.h"
+#include "netvmd.h"
+
+#define SW_BURST 32
+
+static inline void drop(struct netvmd *d, uint32_t buf, uint64_t *cause)
+{
+	netvm_pool_free(&d->pool, buf);
+	(*cause)++;
+}
+
+static inline uint32_t flow_hash(struct netvmd *d, const struct netvm_desc *desc,
+				 struct buf_meta *m)
+{
+	if (!m->has_hash) {
+		m->hash = netvm_pkt_flow_hash(netvm_region_buf(&d->region, desc->buf) + desc->off,
+					      desc->len);
+		m->has_hash = 1;
+	}
+	return m->hash;
+}
+
+static void flush_slot(struct netvmd *d, uint32_t s)
+{
+	struct nf_slot *sl = &d->slots[s];
+	uint32_t n = 0;
+
+	if (atomic_load_explicit(&sl->state, memory_order_acquire) == SLOT_RUNNING)
+		n = netvm_ring_enqueue_burst(&sl->to_nf, sl->pend, sl->npend);
+	for (uint32_t i = 0; i < n; i++)
+		d->pool.meta[sl->pend[i].buf].owner = (uint16_t)s;
+	sl->stats.rx += n;
+	for (uint32_t i = n; i < sl->npend; i++)
+		drop(d, sl->pend[i].buf,
+		     atomic_load(&sl->state) == SLOT_RUNNING ? &d->drops.ring_full
+							     : &d->drops.nf_gone);
+	sl->npend = 0;
+}
+
+static void flush_port(struct netvmd *d, uint16_t p)
+{
+	struct port_stage *st = &d->port_stage[p];
+	struct netvm_port *port = &d->ports[p];
+	uint16_t n = port->ops->tx_burst(port, st->pend, (uint16_t)st->npend);
+
+	for (uint32_t i = n; i < st->npend; i++)
+		drop(d, st->pend[i].buf, &d->drops.port_tx);
+	st->npend = 0;
+}
+
+static inline void stage_port(struct netvmd *d, uint16_t p, const struct netvm_desc *desc)
+{
+	struct port_stage *st = &d->port_stage[p];
+
+	st->pend[st->npend++] = *desc;
+	if (st->npend == SW_STAGE)
+		flush_port(d, p);
+}
+
+static inline void to_service(struct netvmd *d, const struct route_table *rt, uint16_t svc,
+			      struct netvm_desc *desc, struct buf_meta *m)
+{
+	const struct route_replicas *r = &rt->replicas[svc];
+	uint16_t s;
+
+	if (r->n == 0) {
+		drop(d, desc->buf, &d->drops.nf_gone);
+		return;
+	}
+	/* Same flow, same replica: pick by flow hash when there is a choice. */
+	s = r->n == 1 ? r->slots[0] : r->slots[flow_hash(d, desc, m) % r->n];
+	struct nf_slot *sl = &d->slots[s];
+	desc->action = NETVM_ACT_NEXT;
+	desc->flags = 0;
+	desc->dst = 0;
+	desc->hash = m->hash;
+	sl->pend[sl->npend++] = *desc;
+	if (sl->npend == SW_STAGE)
+		flush_slot(d, s);
+}
+
+/* Send the packet to hop m->hop of its chain, or out when the chain ends. */
+static inline void forward(struct netvmd *d, const struct route_table *rt,
+			   struct netvm_desc *desc, struct buf_meta *m)
+{
+	if (m->chain < rt->nchains && m->hop < rt->chains[m->chain].nhops) {
+		to_service(d, rt, rt->chains[m->chain].hops[m->hop], desc, m);
+		return;
+	}
+	stage_port(d, d->ports[m->in_port].out_id, desc);
+}
+
+static inline uint16_t classify(struct netvmd *d, const struct route_table *rt,
+				const struct netvm_desc *desc, struct buf_meta *m)
+{
+	struct netvm_5tuple t;
+
+	if (rt->nrules &&
+	    netvm_5tuple_get(netvm_region_buf(&d->region, desc->buf) + desc->off, desc->len,
+			     &t) == 0) {
+		m->hash = netvm_flow_hash(&t);
+		m->has_hash = 1;
+		for (uint32_t i = 0; i < rt->nrules; i++)
+			if (netvm_match_test(&rt->rules[i].match, &t)) {
+				atomic_fetch_add_explicit(&rt->rules[i].hits, 1,
+							  memory_order_relaxed);
+				return rt->rules[i].chain;
+			}
+	}
+	return rt->default_chain < 0 ? BUF_NO_CHAIN : (uint16_t)rt->default_chain;
+}
+
+static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16_t p)
+{
+	struct netvm_port *port = &d->ports[p];
+	struct netvm_desc desc[SW_BURST];
+	uint16_t n;
+
+	if (port->rx_done)
+		return 0;
+	n = port->ops->rx_burst(port, desc, SW_BURST);
+	for (uint16_t i = 0; i < n; i++) {
+		struct buf_meta *m = &d->pool.meta[desc[i].buf];
+		m->in_port = p;
+		m->hop = 0;
+		m->has_hash = 0;
+		m->chain = classify(d, rt, &desc[i], m);
+		forward(d, rt, &desc[i], m);
+	}
+	return n;
+}
+
+/* Act on one descriptor an NF gave back, after checking every field. */
+static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint32_t s,
+			   struct netvm_desc *desc)
+{
+	struct nf_slot *sl = &d->slots[s];
+	struct buf_meta *m;
+
+	if (!netvm_pool_owned_by(&d->pool, desc->buf, (uint16_t)s)) {
+		/* Not this NF's to give: leave the buffer where it is. */
+		sl->stats.bad_desc++;
+		d->drops.bad_desc++;
+		LOG_WARN_RL("switch", "NF slot %u returned buffer %u it does not hold", s,
+			    desc->buf);
+		return;
+	}
+	m = &d->pool.meta[desc->buf];
+	m->owner = POOL_OWNER_SWITCH;
+	sl->stats.tx++;
+	if ((uint32_t)desc->off + desc->len > (1u << d->region.buf_shift) || desc->len == 0)
+		goto bad;
+	switch (desc->action) {
+	case NETVM_ACT_NEXT:
+		m->hop++;
+		forward(d, rt, desc, m);
+		return;
+	case NETVM_ACT_DROP:
+		sl->stats.dropped++;
+		drop(d, desc->buf, &d->drops.nf_drop);
+		return;
+	case NETVM_ACT_SERVICE:
+		if (desc->dst >= rt->nservices)
+			goto bad;
+		m->chain = BUF_NO_CHAIN; /* leaves its chain: after this NF, out */
+		to_service(d, rt, desc->dst, desc, m);
+		return;
+	case NETVM_ACT_PORT:
+		if (desc->dst >= d->nports)
+			goto bad;
+		stage_port(d, desc->dst, desc);
+		return;
+	}
+bad:
+	sl->stats.bad_desc++;
+	LOG_WARN_RL("switch", "NF slot %u returned a bad descriptor (buf %u off %u len %u action %u)",
+		    s, desc->buf, desc->off, desc->len, desc->action);
+	drop(d, desc->buf, &d->drops.bad_desc);
+}
+
+static uint32_t poll_nf(struct netvmd *d, const struct route_table *rt, uint32_t s)
+{
+	struct nf_slot *sl = &d->slots[s];
+	struct netvm_desc desc[SW_BURST];
+	uint32_t n = netvm_ring_dequeue_burst(&sl->from_nf, desc, SW_BURST);
+
+	for (uint32_t i = 0; i < n; i++)
+		from_nf(d, rt, s, &desc[i]);
+	return n;
+}
+
+/* The NF is gone: take what it sent back, then every buffer it still held. */
+static void reap_slot(struct netvmd *d, const struct route_table *rt, uint32_t s)
+{
+	struct nf_slot *sl = &d->slots[s];
+	uint32_t n, got = 0;
+
+	while ((n = poll_nf(d, rt, s)) > 0 && got < 4 * sl->from_nf.size)
+		got += n;
+	flush_slot(d, s); /* not RUNNING: staged packets are counted nf_gone */
+	n = netvm_pool_reclaim(&d->pool, (uint16_t)s);
+	d->drops.nf_gone += n;
+	LOG_INFO("switch", "NF instance %d (slot %u) gone: %u packets taken back, %u buffers reclaimed",
+		 sl->instance, s, got, n);
+	atomic_store_explicit(&sl->state, SLOT_FREE, memory_order_release);
+}
+
+uint32_t switch_round(struct netvmd *d)
+{
+	const struct route_table *rt = atomic_load_explicit(&d->rt, memory_order_acquire);
+	uint32_t work = 0;
+
+	for (uint16_t p = 0; p < d->nports; p++)
+		work += poll_port(d, rt, p);
+	for (uint32_t s = 0; s < d->nslots; s++) {
+		int st = atomic_load_explicit(&d->slots[s].state, memory_order_acquire);
+		if (st == SLOT_RUNNING || st == SLOT_LEAVING)
+			work += poll_nf(d, rt, s);
+		else if (st == SLOT_GONE)
+			reap_slot(d, rt, s);
+	}
+	for (uint32_t s = 0; s < d->nslots; s++)
+		if (d->slots[s].npend)
+			flush_slot(d, s);
+	for (uint16_t p = 0; p < d->nports; p++)
+		if (d->port_stage[p].npend)
+			flush_port(d, p);
+	atomic_fetch_add_explicit(&d->epoch, 1, memory_order_release);
+	return work;
+}
+
+static void *switch_main(void *arg)
+{
+	struct netvmd *d = arg;
+	unsigned idle = 0;
+
+	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
+		if (switch_round(d)) {
+			idle = 0;
+			continue;
+		}
+		/* Idle: back off so NFs sharing this core get it. */
+		if (++idle < 64)
+			continue;
+		if (idle < 1024) {
+			sched_yield();
+		} else {
+			struct timespec ts = {0, 50000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return NULL;
+}
+
+int switch_start(struct netvmd *d)
+{
+	int ret = pthread_create(&d->sw_thread, NULL, switch_main, d);
+
+	if (ret)
+		return -ret;
+	pthread_setname_np(d->sw_thread, "netvm-switch");
+	if (d->cfg.switch_core >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(d->cfg.switch_core, &set);
+		ret = pthread_setaffinity_np(d->sw_thread, sizeof(set), &set);
+		if (ret)
+			LOG_WARN("switch", "cannot pin to core %d: %s", d->cfg.switch_core,
+				 strerror(ret));
+		else
+			LOG_INFO("switch", "pinned to core %d", d->cfg.switch_core);
+	}
+	return 0;
+}
+
+void switch_stop(struct netvmd *d)
+{
+	atomic_store(&d->stop, true);
+	pthread_join(d->sw_thread, NULL);
+}

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* libnetvm: the NF side.  Attach, map the region, run the packet loop. */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netvm/netvm.h>
+#include <netvm/region.h>
+#include "common/ctl.h"
+#include "common/log.h"
+
+struct netvm_nf {
+	struct netvm_region region;
+	struct netvm_ring rx; /* consumer: packets from the switch */
+	struct netvm_ring tx; /* producer: packets back to the switch */
+	struct netvm_ctl_conn *ctl;
+	char service[NETVM_NAME_MAX];
+	int instance;
+	uint32_t slot;
+	uint32_t buf_size;
+	volatile sig_atomic_t stop;
+	bool daemon_gone;
+	bool left; /* detach handshake done */
+};
+
+/* The NF that signal handlers stop (one per process is the normal case). */
+static struct netvm_nf *volatile signal_nf;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (signal_nf)
+		signal_nf->stop = 1;
+}
+
+static int json_int(json_t *o, const char *key, long long min, long long max, long long *out)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return -EPROTO;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts *opts)
+{
+	const char *path = opts && opts->socket_path ? opts->socket_path : getenv("NETVM_SOCKET");
+	struct netvm_nf *nf = calloc(1, sizeof(*nf));
+	json_t *rep = NULL;
+	long long instance, slot;
+	int fd, region_fd = -1, err;
+
+	if (!path)
+		path = NETVM_DEFAULT_SOCKET;
+	if (!nf || !(nf->ctl = malloc(sizeof(*nf->ctl)))) {
+		err = ENOMEM;
+		goto fail;
+	}
+	nf->region.fd = -1;
+	snprintf(nf->service, sizeof(nf->service), "%s", service);
+	fd = netvm_ctl_connect(path);
+	if (fd < 0) {
+		err = -fd;
+		LOG_ERR("nf", "cannot connect to %s: %s", path, strerror(err));
+		goto fail_ctl;
+	}
+	netvm_ctl_conn_init(nf->ctl, fd);
+	rep = netvm_ctl_call(nf->ctl,
+			     json_pack("{s:s, s:s, s:i}", "cmd", "attach", "service", service, "pid",
+				       (int)getpid()),
+			     &region_fd);
+	if (!rep) {
+		err = errno;
+		LOG_ERR("nf", "attach: no reply from the daemon: %s", strerror(err));
+		goto fail_sock;
+	}
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		const char *msg = json_string_value(json_object_get(rep, "error"));
+		json_t *code = json_object_get(rep, "errno");
+		err = json_is_integer(code) ? (int)json_integer_value(code) : EPROTO;
+		LOG_ERR("nf", "attach as '%s' refused: %s", service, msg ? msg : "(no reason)");
+		goto fail_sock;
+	}
+	if (region_fd < 0 || json_int(rep, "instance", 0, INT32_MAX, &instance) < 0 ||
+	    json_int(rep, "slot", 0, 65535, &slot) < 0) {
+		err = EPROTO;
+		LOG_ERR("nf", "attach: malformed reply (no region fd or ids)");
+		goto fail_sock;
+	}
+	err = -netvm_region_map_fd(&nf->region, region_fd);
+	if (err) {
+		LOG_ERR("nf", "cannot map the region: %s", strerror(err));
+		close(region_fd);
+		goto fail_sock;
+	}
+	if (slot >= nf->region.hdr->nf_slots ||
+	    netvm_ring_attach(&nf->rx, netvm_region_ring(&nf->region, 2 * (uint32_t)slot),
+			      nf->region.hdr->ring_size, 0) < 0 ||
+	    netvm_ring_attach(&nf->tx, netvm_region_ring(&nf->region, 2 * (uint32_t)slot + 1),
+			      nf->region.hdr->ring_size, 1) < 0) {
+		err = EPROTO;
+		LOG_ERR("nf", "attach: slot %lld or its rings are invalid", slot);
+		goto fail_region;
+	}
+	nf->instance = (int)instance;
+	nf->slot = (uint32_t)slot;
+	nf->buf_size = 1u << nf->region.buf_shift;
+	json_decref(rep);
+	if (!opts || !opts->quiet)
+		LOG_INFO("nf", "attached as '%s' instance %d (slot %u)", service, nf->instance,
+			 nf->slot);
+	return nf;
+
+fail_region:
+	netvm_region_unmap(&nf->region);
+fail_sock:
+	json_decref(rep);
+	close(nf->ctl->fd);
+fail_ctl:
+	free(nf->ctl);
+fail:
+	free(nf);
+	errno = err;
+	return NULL;
+}
+
+uint16_t netvm_nf_recv(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t max)
+{
+	struct netvm_desc d[NETVM_BURST];
+	uint16_t n, i, good = 0;
+
+	if (max > NETVM_BURST)
+		max = NETVM_BURST;
+	n = (uint16_t)netvm_ring_dequeue_burst(&nf->rx, d, max);
+	for (i = 0; i < n; i++) {
+		struct netvm_pkt *p = &pkts[good];
+		/* The switch is trusted, but a bad index must not become a wild
+		 * pointer here either. */
+		if (d[i].buf >= nf->region.nbufs || (uint32_t)d[i].off + d[i].len > nf->buf_size)
+			continue;
+		p->desc = d[i];
+		p->desc.action = NETVM_ACT_NEXT;
+		p->data = netvm_region_buf(&nf->region, d[i].buf) + d[i].off;
+		p->len = d[i].len;
+		p->room = (uint16_t)(nf->buf_size - d[i].off);
+		good++;
+	}
+	return good;
+}
+
+void netvm_nf_send(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n)
+{
+	struct netvm_desc d[NETVM_BURST];
+	uint16_t i, done = 0;
+
+	while (done < n) {
+		uint16_t k = (uint16_t)(n - done > NETVM_BURST ? NETVM_BURST : n - done);
+		for (i = 0; i < k; i++) {
+			d[i] = pkts[done + i].desc;
+			d[i].len = pkts[done + i].len;
+		}
+		i = 0;
+		/* The switch drains tx rings every round, so this wait is short. */
+		while (i < k) {
+			i += (uint16_t)netvm_ring_enqueue_burst(&nf->tx, d + i, k - i);
+			if (i < k)
+				sched_yield();
+		}
+		done += k;
+	}
+}
+
+static void leave(struct netvm_nf *nf, netvm_handler_fn handler, void *arg);
+
+/* Non-blocking look at the control socket: false when the daemon is gone. */
+static bool daemon_alive(struct netvm_nf *nf)
+{
+	struct pollfd p = {.fd = nf->ctl->fd, .events = POLLIN};
+
+	if (poll(&p, 1, 0) <= 0)
+		return true;
+	if (p.revents & (POLLHUP | POLLERR) || netvm_ctl_fill(nf->ctl) <= 0) {
+		nf->daemon_gone = true;
+		return false;
+	}
+	return true; /* unsolicited messages are ignored for now */
+}
+
+/* Idle back-off: spin briefly, then yield, then nap, so an idle NF does not
+ * hold a core that the switch or another NF needs. */
+static void idle_wait(unsigned idle)
+{
+	if (idle < 64)
+		return;
+	if (idle < 1024) {
+		sched_yield();
+		return;
+	}
+	struct timespec ts = {0, 50000};
+	nanosleep(&ts, NULL);
+}
+
+int netvm_nf_run(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
+{
+	struct netvm_pkt pkts[NETVM_BURST];
+	struct sigaction sa = {.sa_handler = on_signal};
+	unsigned idle = 0;
+
+	signal_nf = nf;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	while (!nf->stop) {
+		uint16_t n = netvm_nf_recv(nf, pkts, NETVM_BURST);
+		if (n == 0) {
+			if ((++idle & 1023) == 0 && !daemon_alive(nf))
+				break;
+			idle_wait(idle);
+			continue;
+		}
+		idle = 0;
+		handler(nf, pkts, n, arg);
+		netvm_nf_send(nf, pkts, n);
+	}
+	if (!nf->daemon_gone)
+		leave(nf, handler, arg);
+	return nf->daemon_gone ? -ECONNRESET : 0;
+}
+
+void netvm_nf_stop(struct netvm_nf *nf)
+{
+	nf->stop = 1;
+}
+
+/* Run @handler over everything waiting in the rx ring (NULL: drop it all). */
+static void drain_rx(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
+{
+	struct netvm_pkt pkts[NETVM_BURST];
+	uint16_t n;
+
+	while ((n = netvm_nf_recv(nf, pkts, NETVM_BURST)) > 0) {
+		if (handler)
+			handler(nf, pkts, n, arg);
+		else
+			for (uint16_t i = 0; i < n; i++)
+				netvm_pkt_drop(&pkts[i]);
+		netvm_nf_send(nf, pkts, n);
+	}
+}
+
+/* Tell the daemon we leave and keep handling packets until it confirms it
+ * sends no more, so a graceful leave loses nothing and every packet still
+ * goes through the handler (a firewall must not be bypassed on its way out). */
+static void leave(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "detach"), *rep = NULL;
+	struct timespec start, now;
+	int fd = -1;
+
+	if (nf->left)
+		return;
+	nf->left = true;
+	if (!nf->daemon_gone && req && netvm_ctl_send(nf->ctl->fd, req, -1) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		for (;;) {
+			struct pollfd p = {.fd = nf->ctl->fd, .events = POLLIN};
+			drain_rx(nf, handler, arg);
+			if (netvm_ctl_next(nf->ctl, &rep, &fd) == 1)
+				break;
+			if (poll(&p, 1, 1) > 0 && netvm_ctl_fill(nf->ctl) <= 0)
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - start.tv_sec > 2)
+				break;
+		}
+	}
+	drain_rx(nf, handler, arg);
+	json_decref(req);
+	json_decref(rep);
+	if (fd >= 0)
+		close(fd);
+}
+
+void netvm_nf_detach(struct netvm_nf *nf)
+{
+	if (!nf)
+		return;
+	leave(nf, NULL, NULL);
+	if (signal_nf == nf)
+		signal_nf = NULL;
+	close(nf->ctl->fd);
+	free(nf->ctl);
+	netvm_region_unmap(&nf->region);
+	free(nf);
+}
+
+int netvm_nf_service_id(const struct netvm_nf *nf, const char *name)
+{
+	for (uint32_t i = 0; i < nf->region.hdr->n_services; i++)
+		if (strncmp(netvm_region_service_name(&nf->region, i), name, NETVM_NAME_MAX) == 0)
+			return (int)i;
+	return -1;
+}
+
+int netvm_nf_port_id(const struct netvm_nf *nf, const char *name)
+{
+	for (uint32_t i = 0; i < nf->region.hdr->n_ports; i++)
+		if (strncmp(netvm_region_port_name(&nf->region, i), name, NETVM_NAME_MAX) == 0)
+			return (int)i;
+	return -1;
+}
+
+int netvm_nf_instance(const struct netvm_nf *nf)
+{
+	return nf->instance;
+}
+
+const char *netvm_nf_service(const struct netvm_nf *nf)
+{
+	return nf->service;
+}

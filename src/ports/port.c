@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Port layer: backend lookup and the open/close common to every backend. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "port.h"
+
+/* Every backend; a new one adds a line here (and its file to meson.build). */
+static const struct port_ops *const backends[] = {
+    &port_gen_ops,
+    &port_pcap_ops,
+};
+
+#define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+const struct port_ops *port_ops_find(const char *type)
+{
+	for (size_t i = 0; i < N_BACKENDS; i++)
+		if (strcmp(backends[i]->type, type) == 0)
+			return backends[i];
+	return NULL;
+}
+
+int port_open(struct netvm_port *port, uint16_t id, const struct cfg_port *cfg,
+	      struct netvm_pool *pool)
+{
+	const struct port_ops *ops = port_ops_find(cfg->type);
+	int rc;
+
+	memset(port, 0, sizeof(*port));
+	snprintf(port->name, sizeof(port->name), "%s", cfg->name);
+	port->id = id;
+	port->out_id = id; /* the daemon sets the real one from cfg->output */
+	port->pool = pool;
+	port->region = pool->region;
+
+	if (!ops) {
+		char known[128] = "";
+		size_t len = 0;
+
+		for (size_t i = 0; i < N_BACKENDS && len < sizeof(known); i++)
+			len += (size_t)snprintf(known + len, sizeof(known) - len, "%s%s",
+						i ? ", " : "", backends[i]->type);
+		LOG_ERR("port", "port '%s': unknown type '%s' (known: %s)", cfg->name, cfg->type,
+			known);
+		return -EINVAL;
+	}
+
+	port->ops = ops;
+	rc = ops->open(port, cfg);
+	if (rc < 0) {
+		/* Leave the port closed so port_close() is a no-op. */
+		port->ops = NULL;
+		port->priv = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+void port_close(struct netvm_port *port)
+{
+	if (port->ops && port->ops->close)
+		port->ops->close(port);
+	port->ops = NULL;
+	port->priv = NULL;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ports: where packets enter and leave NetVM.  One small interface; one
+ * file per backend (port_gen.c, port_pcap.c, ...).  A port is used by the
+ * switch thread only.
+ */
+#ifndef NETVMD_PORT_H
+#define NETVMD_PORT_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include <netvm/desc.h>
+#include "../daemon/config.h"
+#include "../daemon/pool.h"
+
+/* Counters of one port (written by the switch thread, read by anyone). */
+struct port_stats {
+	uint64_t rx, rx_bytes;   /* packets received into buffers */
+	uint64_t tx, tx_bytes;   /* packets sent */
+	uint64_t rx_nobuf;       /* received packets dropped: pool empty */
+	uint64_t rx_too_big;     /* received packets dropped: larger than a buffer */
+	uint64_t tx_error;       /* packets the backend failed to send (freed) */
+};
+
+struct netvm_port;
+
+struct port_ops {
+	const char *type; /* name used in the configuration */
+	/* Open from configuration; set port->priv.  0 or negative errno, with a
+	 * message logged. */
+	int (*open)(struct netvm_port *port, const struct cfg_port *cfg);
+	/* Receive up to @n packets into fresh pool buffers; fill buf, off, len
+	 * of each descriptor (other fields 0).  Returns how many. */
+	uint16_t (*rx_burst)(struct netvm_port *port, struct netvm_desc *d, uint16_t n);
+	/* Send up to @n packets; the buffers of the ones consumed are freed by
+	 * the port.  Returns how many were consumed (the switch frees the rest
+	 * and counts them as tx drops). */
+	uint16_t (*tx_burst)(struct netvm_port *port, const struct netvm_desc *d, uint16_t n);
+	/* Flush what is buffered and release everything. */
+	void (*close)(struct netvm_port *port);
+};
+
+struct netvm_port {
+	char name[NETVM_NAME_MAX];
+	uint16_t id;
+	uint16_t out_id;     /* port where chains of packets from here end */
+	const struct port_ops *ops;
+	void *priv;
+	struct netvm_pool *pool;
+	struct netvm_region *region;
+	bool rx_done;        /* no more input will come (pcap file read to the end) */
+	struct port_stats stats;
+};
+
+/* The backend for configuration type @type, or NULL. */
+const struct port_ops *port_ops_find(const char *type);
+
+/* Open port @id from @cfg with the backend its type names.  0 or -errno. */
+int port_open(struct netvm_port *port, uint16_t id, const struct cfg_port *cfg,
+	      struct netvm_pool *pool);
+void port_close(struct netvm_port *port);
+
+extern const struct port_ops port_gen_ops;
+extern const struct port_ops port_pcap_ops;
+
+#endif

@@ -1,0 +1,871 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * netvmctl: command-line client for netvmd's control socket.
+ *
+ * Speaks the protocol of docs/control-protocol.md (one JSON object per line
+ * each way) and shows the replies as tables.  Exit codes: 0 ok, 1 the
+ * command failed (the daemon said ok:false, or the conversation broke),
+ * 2 usage error, 3 cannot connect.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <netvm/netvm.h>
+#include "common/ctl.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3 };
+
+#define WAIT_POLL_NS	  (50 * 1000 * 1000L)
+#define WAIT_DEFAULT_SECS 10.0
+
+static const char *sock_path;
+static bool opt_json;
+static bool connected;
+static struct netvm_ctl_conn conn;
+
+static const char usage_text[] =
+    "Usage: netvmctl [--socket PATH] [--json] COMMAND [ARGS]\n"
+    "\n"
+    "Query and configure a running netvmd over its control socket.\n"
+    "\n"
+    "Options:\n"
+    "  -s, --socket PATH  control socket (default: $NETVM_SOCKET, else\n"
+    "                     " NETVM_DEFAULT_SOCKET ")\n"
+    "  -j, --json         print the daemon's raw reply as pretty JSON\n"
+    "  -h, --help         show this help and exit\n"
+    "\n"
+    "Commands:\n"
+    "  status                      everything below, as tables\n"
+    "  pool                        packet buffer pool: total, free, hugepages\n"
+    "  ports                       ports and their counters\n"
+    "  nfs                         network function instances and their counters\n"
+    "  services                    services and their instances\n"
+    "  chains                      service chains and the default chain\n"
+    "  rules                       flow rules, in match order, with hit counts\n"
+    "  drops                       packets dropped, by cause\n"
+    "  chain set NAME SVC[,SVC...] create or replace a chain ('' for no hops)\n"
+    "  chain default NAME|none     chain for packets no rule matches (none: straight\n"
+    "                              to their output port)\n"
+    "  rule add [src=PREFIX] [dst=PREFIX] [proto=PROTO] [sport=RANGE] [dport=RANGE]\n"
+    "           chain=NAME         append a flow rule (omitted fields match anything)\n"
+    "  rule del ID                 delete a flow rule\n"
+    "  wait [--timeout SEC] COND   poll every 50 ms until COND holds (default timeout\n"
+    "                              10 s; exit 1 on timeout). COND is one of:\n"
+    "                                nfs=N       N NF instances are running\n"
+    "                                pool-full   every buffer is back in the pool\n"
+    "                                ports-done  every port finished receiving and\n"
+    "                                            the pool is full (nothing in flight)\n"
+    "  help                        show this help\n"
+    "\n"
+    "PREFIX is an address or prefix (10.0.0.0/8, fe80::/10) or 'any'; PROTO is tcp,\n"
+    "udp, icmp, icmpv6, a number or 'any'; RANGE is a port, LO-HI or 'any'.\n"
+    "\n"
+    "Exit status: 0 success, 1 the command failed, 2 usage error, 3 cannot connect.\n";
+
+static void help(void)
+{
+	fputs(usage_text, stdout);
+	exit(EXIT_OK);
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("netvmctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'netvmctl --help' for more information.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+__attribute__((format(printf, 2, 3), noreturn)) static void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("netvmctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		die(EXIT_FAIL, "out of memory");
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		die(EXIT_FAIL, "out of memory");
+	va_end(ap);
+	return s;
+}
+
+/* ---- talking to the daemon ---------------------------------------------- */
+
+static void ctl_open(json_t *pending)
+{
+	int fd;
+
+	if (connected)
+		return;
+	fd = netvm_ctl_connect(sock_path);
+	if (fd < 0) {
+		json_decref(pending);
+		die(EXIT_CONNECT, "cannot connect to %s: %s — is netvmd running?", sock_path,
+		    strerror(-fd));
+	}
+	netvm_ctl_conn_init(&conn, fd);
+	connected = true;
+}
+
+/*
+ * Send @req (stolen) and return the reply when it says ok:true.  On ok:false
+ * print the daemon's error and exit 1; on a broken conversation exit 1 too.
+ */
+static json_t *ctl_request(json_t *req)
+{
+	json_t *rep, *ok, *err;
+	int fd = -1;
+
+	if (!req)
+		die(EXIT_FAIL, "out of memory");
+	ctl_open(req);
+	rep = netvm_ctl_call(&conn, req, &fd);
+	if (fd >= 0)
+		close(fd);
+	if (!rep) {
+		if (errno == ECONNRESET || errno == EPIPE || errno == 0)
+			die(EXIT_FAIL, "%s: the daemon closed the connection without replying",
+			    sock_path);
+		die(EXIT_FAIL, "%s: no reply from the daemon: %s", sock_path, strerror(errno));
+	}
+	ok = json_object_get(rep, "ok");
+	if (!json_is_boolean(ok))
+		die(EXIT_FAIL, "%s: malformed reply from the daemon (no \"ok\")", sock_path);
+	if (!json_is_true(ok)) {
+		err = json_object_get(rep, "error");
+		die(EXIT_FAIL, "%s",
+		    json_is_string(err) ? json_string_value(err) : "request failed (no message)");
+	}
+	return rep;
+}
+
+static json_t *request_status(void)
+{
+	return ctl_request(json_pack("{s:s}", "cmd", "status"));
+}
+
+static void print_json(json_t *j)
+{
+	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+		die(EXIT_FAIL, "cannot write output");
+	putchar('\n');
+}
+
+/* ---- formatting helpers --------------------------------------------------- */
+
+/* A JSON value as table text (malloc'd): missing or null is "-". */
+static char *val_text(json_t *v, const char *sep)
+{
+	if (!v || json_is_null(v))
+		return xstrdup("-");
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_integer(v))
+		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	if (json_is_real(v))
+		return xasprintf("%g", json_real_value(v));
+	if (json_is_true(v))
+		return xstrdup("yes");
+	if (json_is_false(v))
+		return xstrdup("no");
+	if (json_is_array(v)) {
+		size_t i, len = 1, sl = strlen(sep);
+		json_t *e;
+		char *out, **parts;
+
+		if (json_array_size(v) == 0)
+			return xstrdup("-");
+		parts = xmalloc(json_array_size(v) * sizeof(*parts));
+		json_array_foreach(v, i, e)
+		{
+			parts[i] = val_text(e, ",");
+			len += strlen(parts[i]) + sl;
+		}
+		out = xmalloc(len);
+		out[0] = '\0';
+		json_array_foreach(v, i, e)
+		{
+			if (i)
+				strcat(out, sep);
+			strcat(out, parts[i]);
+			free(parts[i]);
+		}
+		free(parts);
+		return out;
+	}
+	return xstrdup("?");
+}
+
+static char *field(json_t *obj, const char *key)
+{
+	return val_text(json_object_get(obj, key), ",");
+}
+
+static long long int_field(json_t *obj, const char *key, long long dflt)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : dflt;
+}
+
+/* A table of text cells; columns whose spec is 'r' are right-aligned. */
+struct table {
+	int ncols;
+	const char *const *hdr;
+	const char *align;
+	char **cells;
+	size_t nrows, cap;
+};
+
+static void table_init(struct table *t, int ncols, const char *const *hdr, const char *align)
+{
+	*t = (struct table){.ncols = ncols, .hdr = hdr, .align = align};
+}
+
+/* Add a row of @t->ncols malloc'd strings (the table takes them). */
+static void table_row(struct table *t, ...)
+{
+	va_list ap;
+
+	if (t->nrows == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 16;
+		t->cells = realloc(t->cells, t->cap * t->ncols * sizeof(*t->cells));
+		if (!t->cells)
+			die(EXIT_FAIL, "out of memory");
+	}
+	va_start(ap, t);
+	for (int c = 0; c < t->ncols; c++)
+		t->cells[t->nrows * t->ncols + c] = va_arg(ap, char *);
+	va_end(ap);
+	t->nrows++;
+}
+
+static void table_line(const struct table *t, const int *w, const char *const *cells)
+{
+	for (int c = 0; c < t->ncols; c++) {
+		bool last = c == t->ncols - 1;
+
+		if (c)
+			fputs("  ", stdout);
+		if (t->align[c] == 'r')
+			printf("%*s", w[c], cells[c]);
+		else if (last)
+			fputs(cells[c], stdout);
+		else
+			printf("%-*s", w[c], cells[c]);
+	}
+	putchar('\n');
+}
+
+/* Print and free; an empty table prints @empty instead. */
+static void table_print(struct table *t, const char *empty)
+{
+	int w[32];
+
+	if (t->nrows == 0) {
+		printf("%s\n", empty);
+		return;
+	}
+	for (int c = 0; c < t->ncols; c++)
+		w[c] = (int)strlen(t->hdr[c]);
+	for (size_t r = 0; r < t->nrows; r++)
+		for (int c = 0; c < t->ncols; c++) {
+			int l = (int)strlen(t->cells[r * t->ncols + c]);
+
+			if (l > w[c])
+				w[c] = l;
+		}
+	table_line(t, w, t->hdr);
+	for (size_t r = 0; r < t->nrows; r++)
+		table_line(t, w, (const char *const *)&t->cells[r * t->ncols]);
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+static json_t *section_array(json_t *rep, const char *key)
+{
+	json_t *a = json_object_get(rep, key);
+
+	return json_is_array(a) ? a : NULL;
+}
+
+/* ---- the status sections --------------------------------------------------- */
+
+static void show_pool(json_t *rep)
+{
+	json_t *pool = json_object_get(rep, "pool");
+	long long total = int_field(pool, "buffers", -1);
+	long long nfree = int_field(pool, "free", -1);
+	json_t *huge = json_object_get(pool, "hugepages");
+
+	if (!json_is_object(pool)) {
+		printf("pool: (not reported)\n");
+		return;
+	}
+	printf("pool: %lld of %lld buffers free, %lld in use; %s\n", nfree, total,
+	       total >= 0 && nfree >= 0 ? total - nfree : -1,
+	       json_is_true(huge)    ? "hugepages"
+	       : json_is_false(huge) ? "regular pages (no hugepages)"
+				     : "page size unknown");
+}
+
+static void show_ports(json_t *rep)
+{
+	static const char *const hdr[] = {"ID",	   "NAME",    "TYPE",	  "OUTPUT",
+					  "RX",	   "TX",      "RX_BYTES", "TX_BYTES",
+					  "NOBUF", "TOO_BIG", "TX_ERR",	  "RX_DONE"};
+	json_t *ports = section_array(rep, "ports"), *p;
+	struct table t;
+	size_t i;
+
+	table_init(&t, 12, hdr, "rlllrrrrrrrl");
+	json_array_foreach(ports, i, p)
+	    table_row(&t, field(p, "id"), field(p, "name"), field(p, "type"), field(p, "output"),
+		      field(p, "rx"), field(p, "tx"), field(p, "rx_bytes"), field(p, "tx_bytes"),
+		      field(p, "rx_nobuf"), field(p, "rx_too_big"), field(p, "tx_error"),
+		      field(p, "rx_done"));
+	table_print(&t, "(no ports)");
+}
+
+static void show_services(json_t *rep)
+{
+	static const char *const hdr[] = {"ID", "NAME", "INSTANCES"};
+	json_t *svcs = section_array(rep, "services"), *s;
+	struct table t;
+	size_t i;
+
+	table_init(&t, 3, hdr, "rll");
+	json_array_foreach(svcs, i, s)
+	    table_row(&t, field(s, "id"), field(s, "name"), field(s, "instances"));
+	table_print(&t, "(no services)");
+}
+
+static void show_nfs(json_t *rep)
+{
+	static const char *const hdr[] = {"INSTANCE", "SERVICE", "SLOT",    "PID",     "STATE",
+					  "RX",	      "TX",	 "DROPPED", "BAD_DESC"};
+	json_t *nfs = section_array(rep, "nfs"), *n;
+	struct table t;
+	size_t i;
+
+	table_init(&t, 9, hdr, "rlrrlrrrr");
+	json_array_foreach(nfs, i, n)
+	    table_row(&t, field(n, "instance"), field(n, "service"), field(n, "slot"),
+		      field(n, "pid"), field(n, "state"), field(n, "rx"), field(n, "tx"),
+		      field(n, "dropped"), field(n, "bad_desc"));
+	table_print(&t, "(no NFs attached)");
+}
+
+static void show_chains(json_t *rep)
+{
+	static const char *const hdr[] = {"ID", "NAME", "DEFAULT", "HOPS"};
+	json_t *chains = section_array(rep, "chains"), *c;
+	json_t *dflt = json_object_get(rep, "default_chain");
+	const char *dname =
+	    json_is_string(dflt) && *json_string_value(dflt) ? json_string_value(dflt) : NULL;
+	struct table t;
+	size_t i;
+
+	table_init(&t, 4, hdr, "rlll");
+	json_array_foreach(chains, i, c)
+	{
+		json_t *name = json_object_get(c, "name");
+		bool is_dflt =
+		    dname && json_is_string(name) && strcmp(json_string_value(name), dname) == 0;
+		json_t *hops = json_object_get(c, "hops");
+		char *h = json_is_array(hops) && json_array_size(hops) == 0
+			      ? xstrdup("(none: straight to the output port)")
+			      : val_text(hops, " -> ");
+
+		table_row(&t, field(c, "id"), field(c, "name"), xstrdup(is_dflt ? "*" : ""), h);
+	}
+	table_print(&t, "(no chains)");
+	if (dname)
+		printf("default chain: %s\n", dname);
+	else
+		printf(
+		    "default chain: none (unmatched packets go straight to their output port)\n");
+}
+
+static void show_rules(json_t *rep)
+{
+	static const char *const hdr[] = {"ID", "MATCH", "CHAIN", "HITS"};
+	json_t *rules = section_array(rep, "rules"), *r;
+	struct table t;
+	size_t i;
+
+	table_init(&t, 4, hdr, "rllr");
+	json_array_foreach(rules, i, r)
+	    table_row(&t, field(r, "id"), field(r, "match"), field(r, "chain"), field(r, "hits"));
+	table_print(&t, "(no rules)");
+}
+
+static void show_drops(json_t *rep)
+{
+	static const char *const known[] = {"ring_full", "no_route", "bad_desc",
+					    "nf_gone",	 "nf_drop",  "port_tx"};
+	static const char *const hdr[] = {"CAUSE", "PACKETS"};
+	json_t *drops = json_object_get(rep, "drops"), *v;
+	const char *key;
+	long long total = 0;
+	struct table t;
+
+	if (!json_is_object(drops)) {
+		printf("(drops not reported)\n");
+		return;
+	}
+	table_init(&t, 2, hdr, "lr");
+	/* Known causes first in a fixed order, then anything newer. */
+	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+		v = json_object_get(drops, known[k]);
+		if (!v)
+			continue;
+		total += json_is_integer(v) ? json_integer_value(v) : 0;
+		table_row(&t, xstrdup(known[k]), val_text(v, ","));
+	}
+	json_object_foreach(drops, key, v)
+	{
+		bool seen = false;
+
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			seen |= strcmp(key, known[k]) == 0;
+		if (seen)
+			continue;
+		total += json_is_integer(v) ? json_integer_value(v) : 0;
+		table_row(&t, xstrdup(key), val_text(v, ","));
+	}
+	table_row(&t, xstrdup("total"), xasprintf("%lld", total));
+	table_print(&t, "(no drops reported)");
+}
+
+static void heading(const char *h)
+{
+	printf("\n%s:\n", h);
+}
+
+static int cmd_show(const char *what)
+{
+	json_t *rep = request_status();
+
+	if (opt_json) {
+		print_json(rep);
+	} else if (strcmp(what, "status") == 0) {
+		show_pool(rep);
+		heading("Ports");
+		show_ports(rep);
+		heading("Services");
+		show_services(rep);
+		heading("NFs");
+		show_nfs(rep);
+		heading("Chains");
+		show_chains(rep);
+		heading("Rules");
+		show_rules(rep);
+		heading("Drops");
+		show_drops(rep);
+	} else if (strcmp(what, "pool") == 0) {
+		show_pool(rep);
+	} else if (strcmp(what, "ports") == 0) {
+		show_ports(rep);
+	} else if (strcmp(what, "services") == 0) {
+		show_services(rep);
+	} else if (strcmp(what, "nfs") == 0) {
+		show_nfs(rep);
+	} else if (strcmp(what, "chains") == 0) {
+		show_chains(rep);
+	} else if (strcmp(what, "rules") == 0) {
+		show_rules(rep);
+	} else {
+		show_drops(rep);
+	}
+	json_decref(rep);
+	return EXIT_OK;
+}
+
+/* ---- configuration commands ------------------------------------------------- */
+
+static void print_done(json_t *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void print_done(json_t *rep, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opt_json) {
+		print_json(rep);
+		return;
+	}
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static int cmd_chain(int argc, char **argv)
+{
+	json_t *rep;
+
+	if (argc < 1)
+		usage_error("'chain' needs a subcommand: set or default");
+	if (strcmp(argv[0], "set") == 0) {
+		json_t *hops = json_array();
+		size_t nhops;
+
+		if (argc < 3)
+			usage_error("usage: chain set NAME SVC[,SVC...]  (or '' for no hops)");
+		if (!*argv[1])
+			usage_error("chain name must not be empty");
+		/* Hops may be given comma-separated, as separate words, or both. */
+		for (int a = 2; a < argc; a++) {
+			char *list = xstrdup(argv[a]), *save = NULL;
+
+			if (*list &&
+			    (list[0] == ',' || list[strlen(list) - 1] == ',' || strstr(list, ",,")))
+				usage_error("empty service name in '%s'", argv[a]);
+			for (char *s = strtok_r(list, ",", &save); s;
+			     s = strtok_r(NULL, ",", &save))
+				json_array_append_new(hops, json_string(s));
+			free(list);
+		}
+		nhops = json_array_size(hops); /* the request takes hops */
+		rep = ctl_request(json_pack("{s:s, s:s, s:o}", "cmd", "chain_set", "name", argv[1],
+					    "hops", hops));
+		print_done(rep, "chain %s set (id %lld, %zu hop%s)", argv[1],
+			   int_field(rep, "id", -1), nhops, nhops == 1 ? "" : "s");
+	} else if (strcmp(argv[0], "default") == 0) {
+		bool none;
+
+		if (argc != 2)
+			usage_error("usage: chain default NAME|none");
+		none = strcmp(argv[1], "none") == 0 || !*argv[1];
+		rep = ctl_request(json_pack("{s:s, s:o}", "cmd", "chain_default", "name",
+					    none ? json_null() : json_string(argv[1])));
+		if (none)
+			print_done(rep, "no default chain: unmatched packets go straight to their "
+					"output port");
+		else
+			print_done(rep, "default chain is now %s", argv[1]);
+	} else {
+		usage_error("unknown chain subcommand '%s' (set or default)", argv[0]);
+	}
+	json_decref(rep);
+	return EXIT_OK;
+}
+
+static int cmd_rule(int argc, char **argv)
+{
+	static const char *const keys[] = {"src", "dst", "proto", "sport", "dport"};
+	json_t *rep;
+
+	if (argc < 1)
+		usage_error("'rule' needs a subcommand: add or del");
+	if (strcmp(argv[0], "add") == 0) {
+		json_t *match = json_object();
+		const char *chain = NULL;
+
+		for (int a = 1; a < argc; a++) {
+			char *eq = strchr(argv[a], '=');
+			char key[16];
+			bool ok = false;
+			size_t kl;
+
+			if (!eq || eq == argv[a] || (kl = (size_t)(eq - argv[a])) >= sizeof(key))
+				usage_error("rule add: expected KEY=VALUE, got '%s'", argv[a]);
+			memcpy(key, argv[a], kl);
+			key[kl] = '\0';
+			if (!eq[1])
+				usage_error("rule add: empty value for '%s'", key);
+			if (strcmp(key, "chain") == 0) {
+				if (chain)
+					usage_error("rule add: chain given twice");
+				chain = eq + 1;
+				continue;
+			}
+			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				ok |= strcmp(key, keys[k]) == 0;
+			if (!ok)
+				usage_error("rule add: unknown field '%s' (src, dst, proto, sport, "
+					    "dport, chain)",
+					    key);
+			if (json_object_get(match, key))
+				usage_error("rule add: %s given twice", key);
+			json_object_set_new(match, key, json_string(eq + 1));
+		}
+		if (!chain)
+			usage_error("rule add: chain=NAME is required");
+		rep = ctl_request(json_pack("{s:s, s:o, s:s}", "cmd", "rule_add", "match", match,
+					    "chain", chain));
+		print_done(rep, "rule %lld added (chain %s)", int_field(rep, "id", -1), chain);
+	} else if (strcmp(argv[0], "del") == 0) {
+		char *end;
+		long long id;
+
+		if (argc != 2)
+			usage_error("usage: rule del ID");
+		errno = 0;
+		id = strtoll(argv[1], &end, 10);
+		if (errno || end == argv[1] || *end || id < 0)
+			usage_error("rule del: '%s' is not a rule id", argv[1]);
+		rep = ctl_request(json_pack("{s:s, s:I}", "cmd", "rule_del", "id", (json_int_t)id));
+		print_done(rep, "rule %lld deleted", id);
+	} else {
+		usage_error("unknown rule subcommand '%s' (add or del)", argv[0]);
+	}
+	json_decref(rep);
+	return EXIT_OK;
+}
+
+/* ---- wait ------------------------------------------------------------------- */
+
+enum wait_cond { WAIT_NFS, WAIT_POOL_FULL, WAIT_PORTS_DONE };
+
+static bool pool_full(json_t *rep, char *seen, size_t len)
+{
+	json_t *pool = json_object_get(rep, "pool");
+	long long total = int_field(pool, "buffers", -1), nfree = int_field(pool, "free", -2);
+
+	snprintf(seen, len, "pool %lld of %lld buffers free", nfree, total);
+	return total >= 0 && nfree == total;
+}
+
+/* Evaluate the condition on one status reply; describe what was seen. */
+static bool wait_check(enum wait_cond cond, long long n, json_t *rep, char *seen, size_t len)
+{
+	json_t *arr, *e;
+	size_t i;
+
+	switch (cond) {
+	case WAIT_NFS: {
+		long long running = 0;
+
+		arr = section_array(rep, "nfs");
+		json_array_foreach(arr, i, e)
+		{
+			json_t *st = json_object_get(e, "state");
+
+			running +=
+			    json_is_string(st) && strcmp(json_string_value(st), "running") == 0;
+		}
+		snprintf(seen, len, "%lld NF%s running", running, running == 1 ? "" : "s");
+		return running == n;
+	}
+	case WAIT_POOL_FULL:
+		return pool_full(rep, seen, len);
+	case WAIT_PORTS_DONE: {
+		char pool[128], busy[512] = "";
+		size_t nbusy = 0, used = 0;
+		bool full = pool_full(rep, pool, sizeof(pool));
+
+		arr = section_array(rep, "ports");
+		json_array_foreach(arr, i, e)
+		{
+			json_t *name = json_object_get(e, "name");
+
+			if (json_is_true(json_object_get(e, "rx_done")))
+				continue;
+			if (used < sizeof(busy) - 1)
+				used += (size_t)snprintf(
+				    busy + used, sizeof(busy) - used, "%s%s", nbusy ? ", " : "",
+				    json_is_string(name) ? json_string_value(name) : "?");
+			nbusy++;
+		}
+		if (nbusy)
+			snprintf(seen, len, "ports still receiving: %s; %s", busy, pool);
+		else
+			snprintf(seen, len, "all ports done receiving; %s", pool);
+		return nbusy == 0 && full;
+	}
+	}
+	return false;
+}
+
+static double now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	double timeout = WAIT_DEFAULT_SECS, deadline;
+	enum wait_cond cond;
+	long long n = 0;
+	const char *condstr;
+	char seen[1024] = "nothing";
+	int a = 0;
+
+	while (a < argc && strncmp(argv[a], "--timeout", 9) == 0) {
+		const char *val;
+		char *end;
+
+		if (argv[a][9] == '=') {
+			val = argv[a] + 10;
+		} else if (argv[a][9] == '\0') {
+			if (a + 1 >= argc)
+				usage_error("wait: --timeout needs a value in seconds");
+			val = argv[++a];
+		} else {
+			break;
+		}
+		errno = 0;
+		timeout = strtod(val, &end);
+		if (errno || end == val || *end || !isfinite(timeout) || timeout < 0)
+			usage_error("wait: bad timeout '%s' (seconds, e.g. 10 or 0.5)", val);
+		a++;
+	}
+	if (argc - a != 1)
+		usage_error("usage: wait [--timeout SEC] nfs=N|pool-full|ports-done");
+	condstr = argv[a];
+	if (strncmp(condstr, "nfs=", 4) == 0) {
+		char *end;
+
+		errno = 0;
+		n = strtoll(condstr + 4, &end, 10);
+		if (errno || end == condstr + 4 || *end || n < 0)
+			usage_error("wait: bad count in '%s'", condstr);
+		cond = WAIT_NFS;
+	} else if (strcmp(condstr, "pool-full") == 0) {
+		cond = WAIT_POOL_FULL;
+	} else if (strcmp(condstr, "ports-done") == 0) {
+		cond = WAIT_PORTS_DONE;
+	} else {
+		usage_error("wait: unknown condition '%s' (nfs=N, pool-full, ports-done)", condstr);
+	}
+
+	deadline = now_secs() + timeout;
+	for (;;) {
+		json_t *rep = request_status();
+		bool done = wait_check(cond, n, rep, seen, sizeof(seen));
+
+		json_decref(rep);
+		if (done)
+			return EXIT_OK;
+		if (now_secs() >= deadline)
+			break;
+		nanosleep(&(struct timespec){.tv_nsec = WAIT_POLL_NS}, NULL);
+	}
+	fprintf(stderr, "netvmctl: timed out after %g s waiting for %s (last seen: %s)\n", timeout,
+		condstr, seen);
+	return EXIT_FAIL;
+}
+
+/* ---- main ------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *cmd;
+	int opt;
+
+	sock_path = getenv("NETVM_SOCKET");
+	if (!sock_path || !*sock_path)
+		sock_path = NETVM_DEFAULT_SOCKET;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			if (!*optarg)
+				usage_error("--socket needs a path");
+			sock_path = optarg;
+			break;
+		case 'j':
+			opt_json = true;
+			break;
+		case 'h':
+			help();
+			break;
+		default:
+			if (optopt == 's')
+				usage_error("--socket needs a path");
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		usage_error("no command given");
+
+	/* A vanished daemon shows up as an error return, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+
+	cmd = argv[optind];
+	argc -= optind + 1;
+	argv += optind + 1;
+	/* Accept --json / -j after the command too ("netvmctl status --json"). */
+	for (int i = 0; i < argc;) {
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+			opt_json = true;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+			argc--;
+		} else {
+			i++;
+		}
+	}
+
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0)
+		help();
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "pool") == 0 || strcmp(cmd, "ports") == 0 ||
+	    strcmp(cmd, "services") == 0 || strcmp(cmd, "nfs") == 0 || strcmp(cmd, "chains") == 0 ||
+	    strcmp(cmd, "rules") == 0 || strcmp(cmd, "drops") == 0) {
+		if (argc)
+			usage_error("'%s' takes no arguments", cmd);
+		return cmd_show(cmd);
+	}
+	if (strcmp(cmd, "chain") == 0)
+		return cmd_chain(argc, argv);
+	if (strcmp(cmd, "rule") == 0)
+		return cmd_rule(argc, argv);
+	if (strcmp(cmd, "wait") == 0)
+		return cmd_wait(argc, argv);
+	usage_error("unknown command '%s'", cmd);
+}
