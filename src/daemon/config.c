@@ -420,6 +420,16 @@ static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 				return -1;
 			continue; /* resolved once every port is known */
 		}
+		if (!strcmp(key, "paused")) {
+			if (want_scalar(c, v, "port paused"))
+				return -1;
+			if (!strcmp(sval(v), "true") || !strcmp(sval(v), "yes"))
+				pt->paused = true;
+			else if (strcmp(sval(v), "false") && strcmp(sval(v), "no"))
+				return fail(c, v, "port '%s': paused must be true or false, got '%s'",
+					    pt->name, sval(v));
+			continue;
+		}
 		bool gen_key = !strcmp(key, "size") || !strcmp(key, "flows") ||
 			       !strcmp(key, "rate") || !strcmp(key, "count");
 		bool pcap_key = !strcmp(key, "read") || !strcmp(key, "write");

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <limits.h>
 
 #include <netvm/region.h>
@@ -16,6 +17,7 @@ struct cfg_port {
 	char name[NETVM_NAME_MAX];
 	char type[16];                /* "gen" or "pcap" (checked by the port layer) */
 	char output[NETVM_NAME_MAX];  /* port where chains end; "" = this port */
+	bool paused;                  /* start with receiving paused (netvmctl port start) */
 	int line;
 	/* gen */
 	uint32_t size;   /* frame size, default 64 */

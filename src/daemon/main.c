@@ -63,6 +63,7 @@ static int open_ports(struct netvmd *d)
 	/* Chains end at the port's output (itself unless configured). */
 	for (uint16_t i = 0; i < d->nports; i++) {
 		d->ports[i].out_id = i;
+		atomic_store(&d->ports[i].rx_paused, d->cfg.ports[i].paused);
 		for (uint16_t j = 0; j < d->nports; j++)
 			if (!strcmp(d->cfg.ports[i].output, d->ports[j].name))
 				d->ports[i].out_id = j;

@@ -139,7 +139,7 @@ static json_t *status_ports(struct netvmd *d)
 	for (uint16_t i = 0; i < d->nports; i++) {
 		struct netvm_port *p = &d->ports[i];
 		json_array_append_new(
-			a, json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+			a, json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
 				     "id", i, "name", p->name, "type", p->ops->type, "output",
 				     d->ports[p->out_id].name, "rx", (json_int_t)CTR(p->stats.rx),
 				     "tx", (json_int_t)CTR(p->stats.tx), "rx_bytes",
@@ -148,7 +148,7 @@ static json_t *status_ports(struct netvmd *d)
 				     (json_int_t)CTR(p->stats.rx_nobuf), "rx_too_big",
 				     (json_int_t)CTR(p->stats.rx_too_big), "tx_error",
 				     (json_int_t)CTR(p->stats.tx_error), "rx_done",
-				     (int)CTR(p->rx_done)));
+				     (int)CTR(p->rx_done), "rx_paused", (int)atomic_load(&p->rx_paused)));
 	}
 	return a;
 }
@@ -343,6 +343,23 @@ static json_t *cmd_rule_del(struct netvmd *d, json_t *req)
 	return json_pack("{s:b}", "ok", 1);
 }
 
+static json_t *cmd_port_rx(struct netvmd *d, json_t *req)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	json_t *en = json_object_get(req, "enable");
+
+	if (!name || !json_is_boolean(en))
+		return error_reply(EINVAL, "port_rx: needs string 'name' and boolean 'enable'");
+	for (uint16_t i = 0; i < d->nports; i++)
+		if (!strcmp(d->ports[i].name, name)) {
+			atomic_store(&d->ports[i].rx_paused, !json_is_true(en));
+			LOG_INFO("manager", "port '%s': receive %s", name,
+				 json_is_true(en) ? "started" : "paused");
+			return json_pack("{s:b}", "ok", 1);
+		}
+	return error_reply(ENOENT, "unknown port '%s'", name);
+}
+
 static json_t *dispatch(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -363,6 +380,8 @@ static json_t *dispatch(struct netvmd *d, struct client *c, json_t *req, int *pa
 		return cmd_rule_add(d, req);
 	if (!strcmp(cmd, "rule_del"))
 		return cmd_rule_del(d, req);
+	if (!strcmp(cmd, "port_rx"))
+		return cmd_port_rx(d, req);
 	return error_reply(EINVAL, "unknown command '%s'", cmd);
 }
 

@@ -40,15 +40,17 @@ static void flush_slot(struct netvmd *d, uint32_t s)
 	struct nf_slot *sl = &d->slots[s];
 	uint32_t n = 0;
 
-	if (atomic_load_explicit(&sl->state, memory_order_acquire) == SLOT_RUNNING)
+	int st = atomic_load_explicit(&sl->state, memory_order_acquire);
+
+	/* A LEAVING NF still drains its ring until the manager confirms the
+	 * switch has stopped choosing it, so it may still be given packets. */
+	if (st == SLOT_RUNNING || st == SLOT_LEAVING)
 		n = netvm_ring_enqueue_burst(&sl->to_nf, sl->pend, sl->npend);
 	for (uint32_t i = 0; i < n; i++)
 		d->pool.meta[sl->pend[i].buf].owner = (uint16_t)s;
 	sl->stats.rx += n;
 	for (uint32_t i = n; i < sl->npend; i++)
-		drop(d, sl->pend[i].buf,
-		     atomic_load(&sl->state) == SLOT_RUNNING ? &d->drops.ring_full
-							     : &d->drops.nf_gone);
+		drop(d, sl->pend[i].buf, st == SLOT_GONE ? &d->drops.nf_gone : &d->drops.ring_full);
 	sl->npend = 0;
 }
 
@@ -131,7 +133,7 @@ static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16
 	struct netvm_desc desc[SW_BURST];
 	uint16_t n;
 
-	if (port->rx_done)
+	if (port->rx_done || atomic_load_explicit(&port->rx_paused, memory_order_relaxed))
 		return 0;
 	n = port->ops->rx_burst(port, desc, SW_BURST);
 	for (uint16_t i = 0; i < n; i++) {

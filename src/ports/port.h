@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 
 #include <netvm/desc.h>
 #include "../daemon/config.h"
@@ -50,6 +51,7 @@ struct netvm_port {
 	struct netvm_pool *pool;
 	struct netvm_region *region;
 	bool rx_done;        /* no more input will come (pcap file read to the end) */
+	_Atomic bool rx_paused; /* set by the manager: do not receive for now */
 	struct port_stats stats;
 };
 

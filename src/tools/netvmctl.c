@@ -60,6 +60,8 @@ static const char usage_text[] =
     "  rule add [src=PREFIX] [dst=PREFIX] [proto=PROTO] [sport=RANGE] [dport=RANGE]\n"
     "           chain=NAME         append a flow rule (omitted fields match anything)\n"
     "  rule del ID                 delete a flow rule\n"
+    "  port start|stop NAME        resume or pause receiving on a port (ports with\n"
+    "                              'paused: true' in the configuration start paused)\n"
     "  wait [--timeout SEC] COND   poll every 50 ms until COND holds (default timeout\n"
     "                              10 s; exit 1 on timeout). COND is one of:\n"
     "                                nfs=N       N NF instances are running\n"
@@ -659,6 +661,21 @@ static int cmd_rule(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int cmd_port(int argc, char **argv)
+{
+	json_t *rep;
+	bool start;
+
+	if (argc != 2 || (strcmp(argv[0], "start") && strcmp(argv[0], "stop")))
+		usage_error("usage: port start|stop NAME");
+	start = strcmp(argv[0], "start") == 0;
+	rep = ctl_request(json_pack("{s:s, s:s, s:b}", "cmd", "port_rx", "name", argv[1], "enable",
+				    start));
+	print_done(rep, "port %s: receive %s", argv[1], start ? "started" : "paused");
+	json_decref(rep);
+	return EXIT_OK;
+}
+
 /* ---- wait ------------------------------------------------------------------- */
 
 enum wait_cond { WAIT_NFS, WAIT_POOL_FULL, WAIT_PORTS_DONE };
@@ -867,5 +884,7 @@ int main(int argc, char **argv)
 		return cmd_rule(argc, argv);
 	if (strcmp(cmd, "wait") == 0)
 		return cmd_wait(argc, argv);
+	if (strcmp(cmd, "port") == 0)
+		return cmd_port(argc, argv);
 	usage_error("unknown command '%s'", cmd);
 }

@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Helpers for NetVM integration tests: start the real daemon and real NF
+processes, talk to them with the real netvmctl, and wait on conditions with
+bounded timeouts (never fixed sleeps)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+BUILD = os.environ.get("NETVM_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
+BUILD = os.path.abspath(BUILD)
+
+
+def binary(name):
+    for d in (BUILD, os.path.join(BUILD, "tests")):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return p
+    raise FileNotFoundError(f"{name} not built in {BUILD}")
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def wait_for(what, fn, timeout=20.0, interval=0.02):
+    """Poll fn() until it returns a truthy value; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise TestFailure(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Platform:
+    """A netvmd with its NFs, in a scratch directory, torn down on exit."""
+
+    def __init__(self, config_text, name="t"):
+        self.dir = tempfile.mkdtemp(prefix=f"netvm-{name}-")
+        self.sock = os.path.join(self.dir, "netvm.sock")
+        self.config = os.path.join(self.dir, "netvm.yaml")
+        with open(self.config, "w") as f:
+            f.write(f"socket: {self.sock}\n" + config_text)
+        self.env = dict(os.environ, NETVM_SOCKET=self.sock)
+        self.daemon = None
+        self.nfs = []
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def __enter__(self):
+        self.daemon_log = open(self.path("netvmd.log"), "w+")
+        self.daemon = subprocess.Popen([binary("netvmd"), "-c", self.config],
+                                       stdout=self.daemon_log, stderr=subprocess.STDOUT)
+        wait_for("the daemon's control socket", self._daemon_up, timeout=15)
+        return self
+
+    def _daemon_up(self):
+        if self.daemon.poll() is not None:
+            raise TestFailure(f"netvmd exited with {self.daemon.returncode}: {self.log()}")
+        return os.path.exists(self.sock) and self.ctl_json("status", check_rc=False)
+
+    def log(self):
+        self.daemon_log.flush()
+        with open(self.path("netvmd.log")) as f:
+            return f.read()
+
+    def __exit__(self, *exc):
+        for p in self.nfs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.kill()
+            self.daemon.wait()
+        self.daemon_log.close()
+        if exc[0] is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+    def ctl(self, *args, check_rc=True):
+        r = subprocess.run([binary("netvmctl"), "--socket", self.sock, *args],
+                           capture_output=True, text=True, timeout=30)
+        if check_rc and r.returncode != 0:
+            raise TestFailure(f"netvmctl {' '.join(args)} failed ({r.returncode}): {r.stderr}")
+        return r
+
+    def ctl_json(self, *args, check_rc=True):
+        r = self.ctl("--json", *args, check_rc=check_rc)
+        if r.returncode != 0:
+            return None
+        return json.loads(r.stdout)
+
+    def status(self):
+        return self.ctl_json("status")
+
+    def start_nf(self, *argv, name=None):
+        name = name or os.path.basename(argv[0])
+        out = open(self.path(f"{name}-{len(self.nfs)}.out"), "w+")
+        p = subprocess.Popen([binary(argv[0]), *argv[1:]], stdout=out, stderr=subprocess.STDOUT,
+                             env=self.env)
+        p.out = out
+        self.nfs.append(p)
+        return p
+
+    def running_nfs(self):
+        return [n for n in self.status()["nfs"] if n["state"] == "running"]
+
+    def wait_nfs(self, n, timeout=15):
+        wait_for(f"{n} running NFs", lambda: len(self.running_nfs()) == n, timeout)
+
+    def stop_nf(self, p, sig=signal.SIGTERM, timeout=15):
+        p.send_signal(sig)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"NF {p.args} did not exit after signal {sig}")
+        p.out.flush()
+        p.out.seek(0)
+        return p.out.read()
+
+    def stop(self, timeout=15):
+        """SIGTERM the daemon (ports are flushed) and return its output."""
+        self.daemon.send_signal(signal.SIGTERM)
+        try:
+            self.daemon.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("netvmd did not exit on SIGTERM")
+        check(self.daemon.returncode == 0, f"netvmd exited {self.daemon.returncode}")
+        return self.log()
+
+
+def drops_total(st):
+    return sum(st["drops"].values())
+
+
+def accounting(st):
+    """Every packet received is sent or counted as dropped once the platform is idle."""
+    rx = sum(p["rx"] for p in st["ports"])
+    tx = sum(p["tx"] for p in st["ports"])
+    return rx, tx, drops_total(st)
+
+
+def drained(pf):
+    """The status once every port has read all its input and every buffer is
+    back in the pool (nothing in flight), else None."""
+    st = pf.status()
+    if all(p["rx_done"] for p in st["ports"]) and st["pool"]["free"] == st["pool"]["buffers"]:
+        return st
+    return None

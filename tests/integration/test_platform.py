@@ -1,0 +1,278 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""End-to-end tests of the core platform with real processes: netvmd, NFs,
+netvmctl, libpcap (pcapcmp) and tshark."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from scapy.all import ARP, Dot1Q, Ether, ICMP, IP, IPv6, TCP, UDP, Raw
+from scapy.utils import RawPcapWriter
+
+from netvmtest import Platform, accounting, binary, check, drained, wait_for
+
+FW_RULES = """\
+# the firewall of the pcap test
+deny  proto=tcp dport=22
+deny  src=192.168.0.0/16
+allow proto=udp dport=1000-2000
+deny  proto=udp
+default allow
+"""
+
+
+def pcap_packets():
+    """(frame, allowed by FW_RULES) pairs covering the parsers' cases."""
+    e = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    pkts = []
+    for i in range(60):
+        pkts.append((e / IP(src=f"10.0.0.{i}", dst="10.1.0.1") / UDP(sport=5000 + i, dport=1000 + i * 20)
+                     / Raw(bytes(range(i % 50))), 1000 + i * 20 <= 2000))
+    for i in range(20):
+        pkts.append((e / IP(src="10.0.0.9", dst="10.1.0.2") / TCP(sport=40000 + i, dport=22 if i % 2 else 80)
+                     / Raw(b"x" * i), i % 2 == 0))
+    for i in range(10):
+        pkts.append((e / IP(src=f"192.168.{i}.1", dst="10.1.0.3") / TCP(dport=443), False))
+    pkts.append((e / IPv6(src="fd00::1", dst="fd00::2") / UDP(sport=1, dport=1500) / Raw(b"v6"), True))
+    pkts.append((e / IPv6(src="fd00::1", dst="fd00::2") / UDP(sport=1, dport=53), False))
+    pkts.append((e / IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=1, dport=22), False))
+    pkts.append((e / Dot1Q(vlan=7) / IP(src="10.0.0.1", dst="10.1.0.1") / UDP(dport=1200), True))
+    pkts.append((e / Dot1Q(vlan=7) / Dot1Q(vlan=8) / IP(src="192.168.1.1") / UDP(dport=1200), False))
+    pkts.append((e / IP(src="10.0.0.1", dst="10.1.0.1") / ICMP(), True))
+    pkts.append((e / ARP(), True))  # not IP: default policy
+    # Malformed: IP total length beyond the frame, and a frame cut inside the
+    # IP header.  Not parsable: default policy, passed through untouched.
+    bad_len = bytearray(bytes(e / IP(src="192.168.0.1", dst="10.1.0.1") / UDP(dport=9)))
+    bad_len[16:18] = (1000).to_bytes(2, "big")
+    pkts.append((bytes(bad_len), True))
+    pkts.append((bytes(e / IP(src="192.168.0.1") / UDP(dport=9))[:20], True))
+    pkts.append((bytes(e)[:10], True))  # shorter than an Ethernet header
+    return [(bytes(p), ok) for p, ok in pkts]
+
+
+def write_frames(path, frames):
+    """Write raw frames (malformed ones too) to a pcap file."""
+    w = RawPcapWriter(path, linktype=1)
+    for f in frames:
+        w.write(f)
+    w.close()
+
+
+def tshark_frames(path):
+    r = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "frame.len", "-e", "eth.type"],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, f"tshark failed: {r.stderr}")
+    return [line for line in r.stdout.splitlines() if line]
+
+
+def test_pcap_firewall_chain():
+    """pcap in -> netvmd -> nf-firewall -> nf-forward -> pcap out, byte for byte."""
+    pkts = pcap_packets()
+    cfg = """
+ports:
+  - {name: in0, type: pcap, read: in.pcap, write: out.pcap, paused: true}
+services: [fw, fwd]
+chains:
+  main: [fw, fwd]
+"""
+    # The input must exist before the daemon starts: it opens it at start-up.
+    pf = Platform(cfg, "pcap")
+    write_frames(pf.path("in.pcap"), [p for p, _ in pkts])
+    expected = [p for p, ok in pkts if ok]
+    write_frames(pf.path("expected.pcap"), expected)
+    with open(pf.path("rules.txt"), "w") as f:
+        f.write(FW_RULES)
+    with pf:
+        fw = pf.start_nf("nf-firewall", "--service", "fw", "--rules", pf.path("rules.txt"))
+        fwd = pf.start_nf("nf-forward", "--service", "fwd")
+        pf.wait_nfs(2)
+        pf.ctl("chain", "default", "main")
+        pf.ctl("port", "start", "in0")
+        st = wait_for("the pcap to be read and every buffer back", lambda: drained(pf))
+        rx, tx, drops = accounting(st)
+        check(rx == len(pkts), f"port received {rx} of {len(pkts)} packets")
+        check(tx == len(expected), f"{tx} packets left, expected {len(expected)}")
+        check(st["drops"]["nf_drop"] == len(pkts) - len(expected),
+              f"firewall drops {st['drops']['nf_drop']}, expected {len(pkts) - len(expected)}")
+        check(drops == st["drops"]["nf_drop"], f"unexpected drops: {st['drops']}")
+        fw_out = pf.stop_nf(fw)
+        pf.stop_nf(fwd)
+        pf.stop()  # flushes out.pcap
+        r = subprocess.run([binary("pcapcmp"), pf.path("expected.pcap"), pf.path("out.pcap")],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"pcapcmp: {r.stdout}{r.stderr}")
+        got, want = tshark_frames(pf.path("out.pcap")), tshark_frames(pf.path("expected.pcap"))
+        check(got == want, f"tshark sees {len(got)} frames, expected {len(want)}")
+    check("deny" in fw_out and "hits" in fw_out, f"firewall printed no rule table: {fw_out}")
+    return f"{len(pkts)} in, {len(expected)} out byte-identical (pcapcmp, tshark {len(got)} frames)"
+
+
+GEN_CFG = """
+ring_size: {ring}
+ports:
+  - {{name: gen0, type: gen, size: 64, flows: 16, rate: {rate}, count: {count}}}
+services: [fwd]
+chains:
+  main: [fwd]
+default_chain: ""
+"""
+
+
+def flowlog(out):
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_replicas_split_flows_by_hash():
+    """Two instances of one service: flows are split by hash and each sticks."""
+    with Platform(GEN_CFG.format(ring=4096, rate=20000, count=0), "replicas") as pf:
+        a = pf.start_nf("nf-flowlog", "fwd")
+        b = pf.start_nf("nf-flowlog", "fwd")
+        pf.wait_nfs(2)
+        pf.ctl("chain", "default", "main")
+        wait_for("both replicas to see traffic",
+                 lambda: all(n["rx"] > 2000 for n in pf.running_nfs()))
+        pf.ctl("chain", "default", "none")  # traffic bypasses the NFs from here
+        la, lb = flowlog(pf.stop_nf(a)), flowlog(pf.stop_nf(b))
+        st = pf.status()
+        check(st["drops"]["nf_gone"] == 0, f"packets lost on a graceful leave: {st['drops']}")
+    fa, fb = set(la["flows"]), set(lb["flows"])
+    check(fa and fb, f"a replica got no flows: {fa} {fb}")
+    check(not fa & fb, f"flows seen by both replicas: {sorted(fa & fb)}")
+    check(len(fa | fb) == 16, f"{len(fa | fb)} flows seen, expected 16")
+    return f"replica A: {len(fa)} flows / {la['packets']} pkts, B: {len(fb)} flows / {lb['packets']} pkts, none shared"
+
+
+def test_kill9_reclaims_buffers():
+    """kill -9 an NF under traffic: noticed fast, buffers back, traffic goes on."""
+    with Platform(GEN_CFG.format(ring=1024, rate=50000, count=500000), "kill9") as pf:
+        a = pf.start_nf("nf-forward", "--service", "fwd")
+        b = pf.start_nf("nf-forward", "--service", "fwd")
+        pf.wait_nfs(2)
+        pf.ctl("chain", "default", "main")
+        wait_for("traffic through both replicas", lambda: all(n["rx"] > 1000 for n in pf.running_nfs()))
+        t0 = time.monotonic()
+        a.kill()
+        wait_for("the daemon to notice the dead NF", lambda: len(pf.running_nfs()) == 1, timeout=5)
+        noticed = time.monotonic() - t0
+        survivor = pf.running_nfs()[0]
+        wait_for("the other replica to take the traffic",
+                 lambda: pf.running_nfs()[0]["rx"] > survivor["rx"] + 5000)
+        b.kill()
+        wait_for("no NF left", lambda: not pf.status()["nfs"], timeout=5)
+        gone0 = pf.status()["drops"]["nf_gone"]
+        wait_for("drops counted as nf_gone while no replica exists",
+                 lambda: pf.status()["drops"]["nf_gone"] > gone0 + 1000)
+        st = wait_for("the generator to finish and the pool to be full", lambda: drained(pf),
+                      timeout=60)
+        rx, tx, drops = accounting(st)
+        check(rx == 500000, f"generator sent {rx}")
+        check(rx == tx + drops, f"accounting: rx {rx} != tx {tx} + drops {drops} ({st['drops']})")
+        check(pf.daemon.poll() is None, "netvmd died")
+    return (f"noticed in {noticed * 1000:.0f} ms; pool full again; rx {rx} = tx {tx} + drops {drops} "
+            f"(nf_gone {st['drops']['nf_gone']}, ring_full {st['drops']['ring_full']})")
+
+
+def test_join_and_leave_under_traffic():
+    """Replicas join and leave (gracefully) while traffic flows: nothing lost."""
+    with Platform(GEN_CFG.format(ring=8192, rate=20000, count=100000), "joinleave") as pf:
+        nfs = [pf.start_nf("nf-forward", "--service", "fwd")]
+        pf.wait_nfs(1)
+        pf.ctl("chain", "default", "main")
+        for i in range(3):
+            nfs.append(pf.start_nf("nf-forward", "--service", "fwd"))
+            pf.wait_nfs(2)
+            newest = max(n["instance"] for n in pf.running_nfs())
+            wait_for("the new replica to get traffic",
+                     lambda: any(n["instance"] == newest and n["rx"] > 100 for n in pf.running_nfs()))
+            pf.stop_nf(nfs.pop(0))
+            pf.wait_nfs(1)
+        st = wait_for("the generator to finish", lambda: drained(pf), timeout=60)
+        rx, tx, drops = accounting(st)
+        check(st["drops"]["nf_gone"] == 0, f"graceful leaves lost packets: {st['drops']}")
+        check(rx == tx + drops, f"accounting: rx {rx} != tx {tx} + drops {drops}")
+    return f"4 replicas joined/left; rx {rx} tx {tx} drops {st['drops']}"
+
+
+def test_runtime_chains_and_rules():
+    """netvmctl changes the default chain and flow rules of a running daemon."""
+    cfg = GEN_CFG.format(ring=4096, rate=20000, count=0) + "\n"
+    with Platform(cfg, "ctl") as pf:
+        pf.start_nf("nf-forward", "--service", "fwd")
+        pf.wait_nfs(1)
+        nf_rx = lambda: pf.running_nfs()[0]["rx"]
+        port_tx = lambda: pf.status()["ports"][0]["tx"]
+        # No default chain: packets go straight out, the NF sees none.
+        t = port_tx()
+        wait_for("traffic to flow past the NF", lambda: port_tx() > t + 1000)
+        check(nf_rx() == 0, "NF got packets with no chain set")
+        # A rule for the generator's flows (UDP to port 9) sends them through main.
+        r = pf.ctl_json("rule", "add", "proto=udp", "dport=9", "chain=main")
+        check(r["ok"] and r["id"] >= 1, f"rule add: {r}")
+        wait_for("the rule to steer traffic to the NF", lambda: nf_rx() > 1000)
+        rules = pf.status()["rules"]
+        check(rules and rules[0]["hits"] > 0, f"rule has no hits: {rules}")
+        pf.ctl("rule", "del", str(r["id"]))
+        n = nf_rx()
+        t = port_tx()
+        wait_for("traffic to bypass again", lambda: port_tx() > t + 2000)
+        # At most what was in flight when the rule went away.
+        check(nf_rx() - n < 1000, "NF still gets traffic after the rule was deleted")
+        # Errors are reported, not applied.
+        bad = pf.ctl("chain", "set", "x", "nosuch", check_rc=False)
+        check(bad.returncode == 1 and "unknown service" in bad.stderr, f"chain set: {bad.stderr}")
+        bad = pf.ctl("rule", "add", "src=10.0.0.0/33", "chain=main", check_rc=False)
+        check(bad.returncode == 1 and "prefix" in bad.stderr, f"rule add: {bad.stderr}")
+        human = pf.ctl("status").stdout
+        check("gen0" in human and "fwd" in human and "ring_full" in human, human)
+    return "default chain, rule add/del and errors work at run time"
+
+
+def test_bad_config_and_unknown_service():
+    """Configuration errors name file:line; attaching to an unknown service fails clearly."""
+    with Platform("", "errors") as pf:
+        bad = pf.path("bad.yaml")
+        with open(bad, "w") as f:
+            f.write("ports:\n  - name: p\n    type: gen\n    sise: 64\n")
+        r = subprocess.run([binary("netvmd"), "-c", bad], capture_output=True, text=True, timeout=10)
+        check(r.returncode == 1 and f"{bad}:4:" in r.stderr and "sise" in r.stderr,
+              f"netvmd on a bad config: rc {r.returncode}: {r.stderr}")
+        r = subprocess.run([binary("nf-forward"), "--service", "nosuch"], env=pf.env,
+                           capture_output=True, text=True, timeout=10)
+        check(r.returncode == 1 and "unknown service" in r.stderr, f"nf-forward: {r.stderr}")
+        check(pf.daemon.poll() is None, "netvmd died")
+    return "file:line error and refused attach"
+
+
+def test_malformed_control_messages():
+    """Garbage on the control socket gets an error reply or a closed connection."""
+    with Platform("services: [fwd]\n", "ctlproto") as pf:
+        def conn():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect(pf.sock)
+            return s, s.makefile("rb")
+        s, f = conn()
+        for line, want in [(b"not json\n", "not a JSON object"), (b"[1,2]\n", "not a JSON object"),
+                           (b'{"cmd": 5}\n', "cmd"), (b'{"cmd": "frobnicate"}\n', "unknown command"),
+                           (b'{"cmd": "attach"}\n', "service"),
+                           (b'{"cmd": "attach", "service": "nosuch"}\n', "unknown service"),
+                           (b'{"cmd": "rule_del", "id": "x"}\n', "integer"),
+                           (b'{"cmd": "chain_set", "name": "c", "hops": [1]}\n', "not a string")]:
+            s.sendall(line)
+            rep = json.loads(f.readline())
+            check(rep["ok"] is False and want in rep["error"], f"{line!r} -> {rep}")
+        s.sendall(b'{"cmd": "sta')  # disconnect mid-message
+        s.close()
+        s, f = conn()
+        try:
+            s.sendall(b"x" * 70000)  # longer than any message may be
+            rep = f.readline()
+            check(b"longer" in rep, f"oversized message: {rep!r}")
+            check(f.readline() == b"", "connection not closed after an oversized message")
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # closed before we read the reply: also an allowed answer
+        s.close()
+        check(pf.status()["pool"]["free"] > 0 and pf.daemon.poll() is None, "daemon unwell")
+    return "8 bad requests answered, oversized closed, daemon fine"
