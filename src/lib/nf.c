@@ -129,6 +129,8 @@ fail:
 	return NULL;
 }
 
+static bool daemon_alive(struct netvm_nf *nf);
+
 uint16_t netvm_nf_recv(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t max)
 {
 	struct netvm_desc d[NETVM_BURST];
@@ -165,11 +167,15 @@ void netvm_nf_send(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n)
 			d[i].len = pkts[done + i].len;
 		}
 		i = 0;
-		/* The switch drains tx rings every round, so this wait is short. */
-		while (i < k) {
+		/* The switch drains tx rings every round, so this wait is short
+		 * unless the daemon is gone: then there is no one to hand to. */
+		for (unsigned spins = 1; i < k && !nf->daemon_gone; spins++) {
 			i += (uint16_t)netvm_ring_enqueue_burst(&nf->tx, d + i, k - i);
-			if (i < k)
+			if (i < k) {
 				sched_yield();
+				if ((spins & 1023) == 0)
+					daemon_alive(nf);
+			}
 		}
 		done += k;
 	}
@@ -244,7 +250,7 @@ static void drain_rx(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
 	struct netvm_pkt pkts[NETVM_BURST];
 	uint16_t n;
 
-	while ((n = netvm_nf_recv(nf, pkts, NETVM_BURST)) > 0) {
+	while (!nf->daemon_gone && (n = netvm_nf_recv(nf, pkts, NETVM_BURST)) > 0) {
 		if (handler)
 			handler(nf, pkts, n, arg);
 		else

@@ -11,7 +11,7 @@ import time
 from scapy.all import ARP, Dot1Q, Ether, ICMP, IP, IPv6, TCP, UDP, Raw
 from scapy.utils import RawPcapWriter
 
-from netvmtest import Platform, accounting, binary, check, drained, wait_for
+from netvmtest import Platform, TestFailure, accounting, binary, check, drained, wait_for
 
 FW_RULES = """\
 # the firewall of the pcap test
@@ -276,3 +276,20 @@ def test_malformed_control_messages():
         s.close()
         check(pf.status()["pool"]["free"] > 0 and pf.daemon.poll() is None, "daemon unwell")
     return "8 bad requests answered, oversized closed, daemon fine"
+
+
+def test_nfs_exit_when_the_daemon_dies():
+    """kill -9 the daemon under traffic: NFs notice and exit instead of spinning."""
+    with Platform(GEN_CFG.format(ring=1024, rate=0, count=0), "daemon-kill") as pf:
+        nfs = [pf.start_nf("nf-forward", "--service", "fwd") for _ in range(2)]
+        pf.wait_nfs(2)
+        pf.ctl("chain", "default", "main")
+        wait_for("traffic through the NFs", lambda: all(n["rx"] > 1000 for n in pf.running_nfs()))
+        pf.daemon.kill()
+        for p in nfs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                raise TestFailure("an NF did not exit after the daemon died")
+            check(p.returncode == 1, f"NF exit status {p.returncode}, expected 1")
+    return "both NFs exited with status 1"
