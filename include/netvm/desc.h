@@ -27,13 +27,13 @@ enum netvm_action {
  * dst.  The switch validates all of them when the descriptor comes back.
  */
 struct netvm_desc {
-	uint32_t buf;   /**< buffer index in the region's pool */
-	uint16_t off;   /**< start of packet data inside the buffer */
-	uint16_t len;   /**< packet length in bytes */
+	uint32_t buf;	/**< buffer index in the region's pool */
+	uint16_t off;	/**< start of packet data inside the buffer */
+	uint16_t len;	/**< packet length in bytes */
 	uint8_t action; /**< enum netvm_action, set by the NF */
-	uint8_t flags;  /**< reserved, 0 */
-	uint16_t dst;   /**< service or port id for NETVM_ACT_SERVICE / _PORT */
-	uint32_t hash;  /**< flow hash computed by the switch (a hint; not trusted back) */
+	uint8_t flags;	/**< reserved, 0 */
+	uint16_t dst;	/**< service or port id for NETVM_ACT_SERVICE / _PORT */
+	uint32_t hash;	/**< flow hash computed by the switch (a hint; not trusted back) */
 };
 _Static_assert(sizeof(struct netvm_desc) == 16, "descriptor ABI is 16 bytes");
 

@@ -16,7 +16,7 @@
 /** One match.  Wildcards: family 0, proto 0, plen 0, port range 0..65535. */
 struct netvm_match {
 	uint8_t family; /**< 0 any, 4 or 6 (set by the address prefixes) */
-	uint8_t proto;  /**< 0 any, else IPPROTO_* */
+	uint8_t proto;	/**< 0 any, else IPPROTO_* */
 	uint8_t src_plen, dst_plen;
 	uint8_t src[16], dst[16]; /**< network order, masked to the prefix */
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;

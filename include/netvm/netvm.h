@@ -48,16 +48,17 @@ struct netvm_nf;
 
 /** A packet as the handler sees it: the descriptor plus where its data is. */
 struct netvm_pkt {
-	uint8_t *data;          /**< first byte of the packet */
-	uint16_t len;           /**< packet length; change with netvm_pkt_set_len() */
-	uint16_t room;          /**< bytes available from data to the buffer's end */
+	uint8_t *data;		/**< first byte of the packet */
+	uint16_t len;		/**< packet length; change with netvm_pkt_set_len() */
+	uint16_t room;		/**< bytes available from data to the buffer's end */
 	struct netvm_desc desc; /**< the descriptor (action and dst are set by the helpers) */
 };
 
 /** Options for netvm_nf_attach(); NULL means all defaults. */
 struct netvm_nf_opts {
-	const char *socket_path; /**< control socket (default: $NETVM_SOCKET or NETVM_DEFAULT_SOCKET) */
-	bool quiet;              /**< no informational messages on stderr */
+	const char
+	    *socket_path; /**< control socket (default: $NETVM_SOCKET or NETVM_DEFAULT_SOCKET) */
+	bool quiet;	  /**< no informational messages on stderr */
 };
 
 /**

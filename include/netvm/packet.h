@@ -16,11 +16,11 @@
 /** Result of netvm_parse(). */
 enum netvm_parse_err {
 	NETVM_PARSE_OK = 0,
-	NETVM_PARSE_TRUNC_L2 = -1,  /**< shorter than an Ethernet (+VLAN) header */
-	NETVM_PARSE_TRUNC_L3 = -2,  /**< IP header cut short */
-	NETVM_PARSE_BAD_L3 = -3,    /**< bad IP version, IHL, or total length */
-	NETVM_PARSE_TRUNC_L4 = -4,  /**< TCP/UDP header cut short */
-	NETVM_PARSE_BAD_L4 = -5,    /**< bad TCP data offset */
+	NETVM_PARSE_TRUNC_L2 = -1, /**< shorter than an Ethernet (+VLAN) header */
+	NETVM_PARSE_TRUNC_L3 = -2, /**< IP header cut short */
+	NETVM_PARSE_BAD_L3 = -3,   /**< bad IP version, IHL, or total length */
+	NETVM_PARSE_TRUNC_L4 = -4, /**< TCP/UDP header cut short */
+	NETVM_PARSE_BAD_L4 = -5,   /**< bad TCP data offset */
 };
 
 /** Header offsets found by netvm_parse(); 0 means absent. */
@@ -37,7 +37,7 @@ struct netvm_parsed {
 /** A flow key.  Addresses are IPv4 in the first 4 bytes, or IPv6. */
 struct netvm_5tuple {
 	uint8_t family; /**< 4 or 6 */
-	uint8_t proto;  /**< IPPROTO_* */
+	uint8_t proto;	/**< IPPROTO_* */
 	uint16_t sport; /**< host order; 0 when not TCP/UDP */
 	uint16_t dport;
 	uint16_t pad;

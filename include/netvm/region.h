@@ -32,12 +32,12 @@
 
 #define NETVM_REGION_MAGIC 0x4e65744d52474e31ull /* "NetMRGN1" */
 #define NETVM_ABI_VERSION  1
-#define NETVM_NAME_MAX     32
+#define NETVM_NAME_MAX	   32
 
 /** Region header at offset 0.  Written once by the daemon. */
 struct netvm_region_hdr {
-	uint64_t magic;       /**< NETVM_REGION_MAGIC */
-	uint32_t abi;         /**< NETVM_ABI_VERSION */
+	uint64_t magic;	      /**< NETVM_REGION_MAGIC */
+	uint32_t abi;	      /**< NETVM_ABI_VERSION */
 	uint32_t hdr_size;    /**< sizeof(struct netvm_region_hdr) */
 	uint64_t total_size;  /**< bytes in the region */
 	uint32_t seg_shift;   /**< log2(segment size) */
@@ -51,7 +51,7 @@ struct netvm_region_hdr {
 	uint32_t nf_slots;    /**< NF slots; slot s owns rings 2s (rx) and 2s+1 (tx) */
 	uint32_t buf_shift;   /**< log2(bytes per buffer) */
 	uint64_t buf_off;     /**< first buffer, segment aligned */
-	uint32_t nbufs;       /**< buffers in the pool */
+	uint32_t nbufs;	      /**< buffers in the pool */
 	uint32_t headroom;    /**< default data offset in a buffer */
 	uint8_t reserved[72];
 };
@@ -59,7 +59,7 @@ _Static_assert(sizeof(struct netvm_region_hdr) == 160, "region header ABI");
 
 /** Inputs to the layout computation. */
 struct netvm_region_params {
-	uint32_t nbufs;     /**< buffers in the pool */
+	uint32_t nbufs;	    /**< buffers in the pool */
 	uint32_t buf_size;  /**< data room per buffer, bytes */
 	uint32_t headroom;  /**< headroom before the data, bytes */
 	uint32_t ring_size; /**< descriptors per ring, power of two */
@@ -76,16 +76,16 @@ struct netvm_region_params {
  */
 struct netvm_region {
 	const struct netvm_region_hdr *hdr; /**< header, mapped with segment 0 */
-	uint8_t **seg;                      /**< seg[i] = address of segment i */
+	uint8_t **seg;			    /**< seg[i] = address of segment i */
 	uint32_t nsegs;
 	uint32_t seg_shift;
 	uint64_t seg_mask;
 	uint32_t buf_shift;
 	uint64_t buf_off;
 	uint32_t nbufs;
-	size_t map_len;      /**< bytes mapped at seg[0] when mapped in one piece, else 0 */
-	int fd;              /**< backing fd, or -1 */
-	bool hugepages;      /**< backed by huge pages (creator only) */
+	size_t map_len; /**< bytes mapped at seg[0] when mapped in one piece, else 0 */
+	int fd;		/**< backing fd, or -1 */
+	bool hugepages; /**< backed by huge pages (creator only) */
 };
 
 /** Address of byte @p off of the region: one shift, one mask, one index. */
@@ -103,8 +103,8 @@ static inline uint8_t *netvm_region_buf(const struct netvm_region *r, uint32_t i
 /** Shared part of ring @p n (2*slot for rx, 2*slot+1 for tx). */
 static inline struct netvm_ring_shm *netvm_region_ring(const struct netvm_region *r, uint32_t n)
 {
-	return (struct netvm_ring_shm *)netvm_region_addr(
-		r, r->hdr->ring_off + (uint64_t)n * r->hdr->ring_stride);
+	return (struct netvm_ring_shm *)netvm_region_addr(r, r->hdr->ring_off +
+								 (uint64_t)n * r->hdr->ring_stride);
 }
 
 /** Name of service @p id from the region's directory ("" when out of range). */

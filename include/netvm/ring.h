@@ -35,8 +35,8 @@
 struct netvm_ring_shm {
 	_Alignas(NETVM_CACHE_LINE) _Atomic uint32_t prod; /**< (p) next slot to fill */
 	_Alignas(NETVM_CACHE_LINE) _Atomic uint32_t cons; /**< (c) next slot to read */
-	_Alignas(NETVM_CACHE_LINE) uint32_t size;         /**< slots, a power of two */
-	_Atomic uint32_t sleeping;                        /**< (c) consumer waits for a wakeup */
+	_Alignas(NETVM_CACHE_LINE) uint32_t size;	  /**< slots, a power of two */
+	_Atomic uint32_t sleeping;			  /**< (c) consumer waits for a wakeup */
 	_Alignas(NETVM_CACHE_LINE) struct netvm_desc slots[];
 };
 _Static_assert(sizeof(struct netvm_ring_shm) == 3 * NETVM_CACHE_LINE, "ring header layout");
@@ -52,7 +52,7 @@ struct netvm_ring {
 	struct netvm_ring_shm *shm;
 	uint32_t mask;
 	uint32_t size;
-	uint32_t local;  /**< this side's index (prod for producer, cons for consumer) */
+	uint32_t local;	 /**< this side's index (prod for producer, cons for consumer) */
 	uint32_t cached; /**< last seen index of the other side */
 };
 

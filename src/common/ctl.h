@@ -17,8 +17,8 @@
 /* A connection's receive buffer. */
 struct netvm_ctl_conn {
 	int fd;
-	size_t len;     /* bytes buffered in buf */
-	int passed_fd;  /* fd received with the buffered data, or -1 */
+	size_t len;    /* bytes buffered in buf */
+	int passed_fd; /* fd received with the buffered data, or -1 */
 	char buf[NETVM_CTL_MAX_MSG + 1];
 };
 

@@ -16,7 +16,7 @@ void netvm_log_set_level(enum netvm_log_level lvl);
 void netvm_log_set_fn(netvm_log_fn fn);
 
 void netvm_log(enum netvm_log_level lvl, const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define LOG_ERR(comp, ...)   netvm_log(NETVM_LOG_ERR, comp, __VA_ARGS__)
 #define LOG_WARN(comp, ...)  netvm_log(NETVM_LOG_WARN, comp, __VA_ARGS__)

@@ -13,7 +13,7 @@
 #define MFD_HUGETLB 0x0004U
 #endif
 
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((uint64_t)(a)-1))
 
 static uint32_t log2_ceil(uint64_t x)
 {
@@ -56,7 +56,8 @@ int netvm_region_layout(const struct netvm_region_params *p, struct netvm_region
 	h->buf_shift = log2_ceil((uint64_t)p->buf_size + p->headroom);
 	h->ring_stride = 1u << log2_ceil(netvm_ring_bytes(p->ring_size));
 	if (h->buf_shift > p->seg_shift || h->ring_stride > seg) {
-		LOG_ERR("region", "a buffer (%u B) or ring (%u B) is larger than a segment (%llu B)",
+		LOG_ERR("region",
+			"a buffer (%u B) or ring (%u B) is larger than a segment (%llu B)",
 			1u << h->buf_shift, h->ring_stride, (unsigned long long)seg);
 		return -EINVAL;
 	}

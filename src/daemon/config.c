@@ -426,7 +426,8 @@ static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 			if (!strcmp(sval(v), "true") || !strcmp(sval(v), "yes"))
 				pt->paused = true;
 			else if (strcmp(sval(v), "false") && strcmp(sval(v), "no"))
-				return fail(c, v, "port '%s': paused must be true or false, got '%s'",
+				return fail(c, v,
+					    "port '%s': paused must be true or false, got '%s'",
 					    pt->name, sval(v));
 			continue;
 		}

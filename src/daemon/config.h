@@ -15,15 +15,15 @@ enum cfg_hugepages { CFG_HUGE_AUTO = 0, CFG_HUGE_YES, CFG_HUGE_NO };
 
 struct cfg_port {
 	char name[NETVM_NAME_MAX];
-	char type[16];                /* "gen" or "pcap" (checked by the port layer) */
-	char output[NETVM_NAME_MAX];  /* port where chains end; "" = this port */
-	bool paused;                  /* start with receiving paused (netvmctl port start) */
+	char type[16];		     /* "gen" or "pcap" (checked by the port layer) */
+	char output[NETVM_NAME_MAX]; /* port where chains end; "" = this port */
+	bool paused;		     /* start with receiving paused (netvmctl port start) */
 	int line;
 	/* gen */
-	uint32_t size;   /* frame size, default 64 */
-	uint32_t flows;  /* distinct flows, default 1 */
-	uint64_t rate;   /* packets per second, 0 = as fast as possible */
-	uint64_t count;  /* packets to send, 0 = unlimited */
+	uint32_t size;	/* frame size, default 64 */
+	uint32_t flows; /* distinct flows, default 1 */
+	uint64_t rate;	/* packets per second, 0 = as fast as possible */
+	uint64_t count; /* packets to send, 0 = unlimited */
 	/* pcap */
 	char read[PATH_MAX];  /* file to read, "" = none */
 	char write[PATH_MAX]; /* file to write, "" = discard */
@@ -48,15 +48,15 @@ struct cfg_rule {
 };
 
 struct netvm_config {
-	char path[PATH_MAX];    /* file it came from */
-	char socket[PATH_MAX];  /* control socket, default NETVM_DEFAULT_SOCKET */
-	uint32_t nbufs;         /* pool.buffers, default 16384 */
-	uint32_t buf_size;      /* pool.buffer_size, default 2048 */
-	uint32_t headroom;      /* pool.headroom, default 128 */
-	uint32_t ring_size;     /* ring_size, default 1024, power of two */
-	uint32_t max_nfs;       /* max_nfs, default 16 */
-	enum cfg_hugepages hugepages; /* pool.hugepages: auto | yes | no */
-	int switch_core;        /* cores.switch, -1 = not pinned */
+	char path[PATH_MAX];		    /* file it came from */
+	char socket[PATH_MAX];		    /* control socket, default NETVM_DEFAULT_SOCKET */
+	uint32_t nbufs;			    /* pool.buffers, default 16384 */
+	uint32_t buf_size;		    /* pool.buffer_size, default 2048 */
+	uint32_t headroom;		    /* pool.headroom, default 128 */
+	uint32_t ring_size;		    /* ring_size, default 1024, power of two */
+	uint32_t max_nfs;		    /* max_nfs, default 16 */
+	enum cfg_hugepages hugepages;	    /* pool.hugepages: auto | yes | no */
+	int switch_core;		    /* cores.switch, -1 = not pinned */
 	char default_chain[NETVM_NAME_MAX]; /* chains.default... name of the default chain */
 	int nports, nservices, nchains, nrules;
 	struct cfg_port *ports;

@@ -13,20 +13,20 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: netvmd -c CONFIG [options]\n"
-		"\n"
-		"Run the NetVM platform: create the shared packet region, open the ports,\n"
-		"run the switch thread and serve the control socket that NFs attach to.\n"
-		"\n"
-		"  -c, --config FILE   YAML configuration (see docs/configuration.md)\n"
-		"  -s, --socket PATH   control socket (overrides the configuration's 'socket')\n"
-		"  -v, --verbose       debug logging\n"
-		"  -q, --quiet         warnings and errors only\n"
-		"  -h, --help          this text\n"
-		"\n"
-		"Stop with SIGINT or SIGTERM: ports are flushed (pcap files closed) and the\n"
-		"final counters are printed.  Inspect and change a running daemon with netvmctl.\n");
+	fprintf(
+	    f, "usage: netvmd -c CONFIG [options]\n"
+	       "\n"
+	       "Run the NetVM platform: create the shared packet region, open the ports,\n"
+	       "run the switch thread and serve the control socket that NFs attach to.\n"
+	       "\n"
+	       "  -c, --config FILE   YAML configuration (see docs/configuration.md)\n"
+	       "  -s, --socket PATH   control socket (overrides the configuration's 'socket')\n"
+	       "  -v, --verbose       debug logging\n"
+	       "  -q, --quiet         warnings and errors only\n"
+	       "  -h, --help          this text\n"
+	       "\n"
+	       "Stop with SIGINT or SIGTERM: ports are flushed (pcap files closed) and the\n"
+	       "final counters are printed.  Inspect and change a running daemon with netvmctl.\n");
 }
 
 static void print_summary(struct netvmd *d)
@@ -76,13 +76,13 @@ static int create_region(struct netvmd *d)
 	const struct netvm_config *c = &d->cfg;
 	const char *svc[c->nservices + 1], *port[c->nports + 1];
 	struct netvm_region_params p = {
-		.nbufs = c->nbufs,
-		.buf_size = c->buf_size,
-		.headroom = c->headroom,
-		.ring_size = c->ring_size,
-		.nf_slots = c->max_nfs,
-		.n_services = (uint32_t)c->nservices,
-		.n_ports = (uint32_t)c->nports,
+	    .nbufs = c->nbufs,
+	    .buf_size = c->buf_size,
+	    .headroom = c->headroom,
+	    .ring_size = c->ring_size,
+	    .nf_slots = c->max_nfs,
+	    .n_services = (uint32_t)c->nservices,
+	    .n_ports = (uint32_t)c->nports,
 	};
 	int ret;
 
@@ -103,12 +103,10 @@ static int create_region(struct netvmd *d)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"socket", required_argument, NULL, 's'},
-					     {"verbose", no_argument, NULL, 'v'},
-					     {"quiet", no_argument, NULL, 'q'},
-					     {"help", no_argument, NULL, 'h'},
-					     {0}};
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
+	    {"verbose", no_argument, NULL, 'v'},      {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},	      {0}};
 	static struct netvmd d;
 	const char *config = NULL, *socket = NULL;
 	char err[1024];
@@ -117,12 +115,24 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "c:s:vqh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': config = optarg; break;
-		case 's': socket = optarg; break;
-		case 'v': netvm_log_set_level(NETVM_LOG_DEBUG); break;
-		case 'q': netvm_log_set_level(NETVM_LOG_WARN); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			config = optarg;
+			break;
+		case 's':
+			socket = optarg;
+			break;
+		case 'v':
+			netvm_log_set_level(NETVM_LOG_DEBUG);
+			break;
+		case 'q':
+			netvm_log_set_level(NETVM_LOG_WARN);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!config || optind != argc) {
@@ -164,8 +174,8 @@ int main(int argc, char **argv)
 		goto out_rt;
 	}
 	LOG_INFO("netvmd", "%d ports, %d services, %u buffers of %u B, rings of %u, %u NF slots",
-		 d.cfg.nports, d.cfg.nservices, d.pool.n, 1u << d.region.buf_shift,
-		 d.cfg.ring_size, d.nslots);
+		 d.cfg.nports, d.cfg.nservices, d.pool.n, 1u << d.region.buf_shift, d.cfg.ring_size,
+		 d.nslots);
 	ret = manager_run(&d) < 0 ? 1 : 0;
 	/* NFs that were still attached are GONE: let the switch reap them. */
 	for (int i = 0; i < 1000; i++) {

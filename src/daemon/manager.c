@@ -139,16 +139,17 @@ static json_t *status_ports(struct netvmd *d)
 	for (uint16_t i = 0; i < d->nports; i++) {
 		struct netvm_port *p = &d->ports[i];
 		json_array_append_new(
-			a, json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
-				     "id", i, "name", p->name, "type", p->ops->type, "output",
-				     d->ports[p->out_id].name, "rx", (json_int_t)CTR(p->stats.rx),
-				     "tx", (json_int_t)CTR(p->stats.tx), "rx_bytes",
-				     (json_int_t)CTR(p->stats.rx_bytes), "tx_bytes",
-				     (json_int_t)CTR(p->stats.tx_bytes), "rx_nobuf",
-				     (json_int_t)CTR(p->stats.rx_nobuf), "rx_too_big",
-				     (json_int_t)CTR(p->stats.rx_too_big), "tx_error",
-				     (json_int_t)CTR(p->stats.tx_error), "rx_done",
-				     (int)CTR(p->rx_done), "rx_paused", (int)atomic_load(&p->rx_paused)));
+		    a,
+		    json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
+			      "id", i, "name", p->name, "type", p->ops->type, "output",
+			      d->ports[p->out_id].name, "rx", (json_int_t)CTR(p->stats.rx), "tx",
+			      (json_int_t)CTR(p->stats.tx), "rx_bytes",
+			      (json_int_t)CTR(p->stats.rx_bytes), "tx_bytes",
+			      (json_int_t)CTR(p->stats.tx_bytes), "rx_nobuf",
+			      (json_int_t)CTR(p->stats.rx_nobuf), "rx_too_big",
+			      (json_int_t)CTR(p->stats.rx_too_big), "tx_error",
+			      (json_int_t)CTR(p->stats.tx_error), "rx_done", (int)CTR(p->rx_done),
+			      "rx_paused", (int)atomic_load(&p->rx_paused)));
 	}
 	return a;
 }
@@ -163,17 +164,16 @@ static json_t *status_nfs(struct netvmd *d, json_t *services)
 		if (st == SLOT_FREE)
 			continue;
 		json_array_append_new(
-			a, json_pack("{s:i, s:s, s:i, s:i, s:s, s:I, s:I, s:I, s:I}", "instance",
-				     sl->instance, "service", d->cfg.services[sl->service].name,
-				     "slot", (int)s, "pid", (int)sl->pid, "state", state_names[st],
-				     "rx", (json_int_t)CTR(sl->stats.rx), "tx",
-				     (json_int_t)CTR(sl->stats.tx), "dropped",
-				     (json_int_t)CTR(sl->stats.dropped), "bad_desc",
-				     (json_int_t)CTR(sl->stats.bad_desc)));
+		    a, json_pack("{s:i, s:s, s:i, s:i, s:s, s:I, s:I, s:I, s:I}", "instance",
+				 sl->instance, "service", d->cfg.services[sl->service].name, "slot",
+				 (int)s, "pid", (int)sl->pid, "state", state_names[st], "rx",
+				 (json_int_t)CTR(sl->stats.rx), "tx", (json_int_t)CTR(sl->stats.tx),
+				 "dropped", (json_int_t)CTR(sl->stats.dropped), "bad_desc",
+				 (json_int_t)CTR(sl->stats.bad_desc)));
 		if (st == SLOT_RUNNING)
 			json_array_append_new(
-				json_object_get(json_array_get(services, sl->service), "instances"),
-				json_integer(sl->instance));
+			    json_object_get(json_array_get(services, sl->service), "instances"),
+			    json_integer(sl->instance));
 	}
 	return a;
 }
@@ -186,7 +186,7 @@ static json_t *status_chains(const struct netvmd *d, const struct route_table *r
 		json_t *hops = json_array();
 		for (uint16_t h = 0; h < rt->chains[i].nhops; h++)
 			json_array_append_new(
-				hops, json_string(d->cfg.services[rt->chains[i].hops[h]].name));
+			    hops, json_string(d->cfg.services[rt->chains[i].hops[h]].name));
 		json_array_append_new(a, json_pack("{s:i, s:s, s:o}", "id", i, "name",
 						   rt->chains[i].name, "hops", hops));
 	}
@@ -201,10 +201,10 @@ static json_t *status_rules(const struct route_table *rt)
 	for (uint32_t i = 0; i < rt->nrules; i++) {
 		const struct route_rule *r = &rt->rules[i];
 		netvm_match_format(&r->match, text, sizeof(text));
-		json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:I}", "id", (int)r->id,
-						   "match", text, "chain",
-						   rt->chains[r->chain].name, "hits",
-						   (json_int_t)atomic_load(&r->hits)));
+		json_array_append_new(a,
+				      json_pack("{s:i, s:s, s:s, s:I}", "id", (int)r->id, "match",
+						text, "chain", rt->chains[r->chain].name, "hits",
+						(json_int_t)atomic_load(&r->hits)));
 	}
 	return a;
 }
@@ -219,18 +219,18 @@ static json_t *cmd_status(struct netvmd *d)
 							  d->cfg.services[i].name, "instances"));
 	json_t *nfs = status_nfs(d, services);
 	return json_pack(
-		"{s:b, s:{s:I, s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:o, "
-		"s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
-		"ok", 1, "pool", "buffers", (json_int_t)d->pool.n, "free",
-		(json_int_t)CTR(d->pool.nfree), "hugepages", (int)d->region.hugepages, "ports",
-		status_ports(d), "services", services, "nfs", nfs, "chains", status_chains(d, rt),
-		"default_chain",
-		rt->default_chain < 0 ? json_null() : json_string(rt->chains[rt->default_chain].name),
-		"rules", status_rules(rt), "drops", "ring_full", (json_int_t)CTR(d->drops.ring_full),
-		"no_route", (json_int_t)CTR(d->drops.no_route), "bad_desc",
-		(json_int_t)CTR(d->drops.bad_desc), "nf_gone", (json_int_t)CTR(d->drops.nf_gone),
-		"nf_drop", (json_int_t)CTR(d->drops.nf_drop), "port_tx",
-		(json_int_t)CTR(d->drops.port_tx));
+	    "{s:b, s:{s:I, s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+	    "ok", 1, "pool", "buffers", (json_int_t)d->pool.n, "free",
+	    (json_int_t)CTR(d->pool.nfree), "hugepages", (int)d->region.hugepages, "ports",
+	    status_ports(d), "services", services, "nfs", nfs, "chains", status_chains(d, rt),
+	    "default_chain",
+	    rt->default_chain < 0 ? json_null() : json_string(rt->chains[rt->default_chain].name),
+	    "rules", status_rules(rt), "drops", "ring_full", (json_int_t)CTR(d->drops.ring_full),
+	    "no_route", (json_int_t)CTR(d->drops.no_route), "bad_desc",
+	    (json_int_t)CTR(d->drops.bad_desc), "nf_gone", (json_int_t)CTR(d->drops.nf_gone),
+	    "nf_drop", (json_int_t)CTR(d->drops.nf_drop), "port_tx",
+	    (json_int_t)CTR(d->drops.port_tx));
 }
 
 static json_t *cmd_chain_set(struct netvmd *d, json_t *req)
@@ -245,7 +245,8 @@ static json_t *cmd_chain_set(struct netvmd *d, json_t *req)
 		return error_reply(EINVAL, "chain_set: 'name' must be a string of 1..%d characters",
 				   NETVM_NAME_MAX - 1);
 	if (!json_is_array(hops) || json_array_size(hops) > 64)
-		return error_reply(EINVAL, "chain_set: 'hops' must be an array of at most 64 names");
+		return error_reply(EINVAL,
+				   "chain_set: 'hops' must be an array of at most 64 names");
 	const char *names[json_array_size(hops) + 1];
 	json_array_foreach(hops, i, v)
 	{
@@ -329,7 +330,8 @@ static json_t *cmd_rule_del(struct netvmd *d, json_t *req)
 		if (d->rt_mgr->rules[i].id == json_integer_value(idj))
 			break;
 	if (i == d->rt_mgr->nrules)
-		return error_reply(ENOENT, "no rule with id %lld", (long long)json_integer_value(idj));
+		return error_reply(ENOENT, "no rule with id %lld",
+				   (long long)json_integer_value(idj));
 	if (!(rt = rt_edit_begin(d)))
 		return error_reply(ENOMEM, "out of memory");
 	for (; i + 1 < rt->nrules; i++) {
@@ -393,7 +395,8 @@ static bool client_input(struct netvmd *d, struct client *c)
 	int fd, ret;
 
 	if (n == -EMSGSIZE) {
-		json_t *e = error_reply(EMSGSIZE, "message longer than %d bytes", NETVM_CTL_MAX_MSG);
+		json_t *e =
+		    error_reply(EMSGSIZE, "message longer than %d bytes", NETVM_CTL_MAX_MSG);
 		netvm_ctl_send(c->conn.fd, e, -1);
 		json_decref(e);
 		return false;

@@ -31,14 +31,14 @@
 enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_LEAVING, SLOT_GONE };
 
 struct nf_stats {
-	uint64_t rx;       /* packets given to the NF */
-	uint64_t tx;       /* packets returned by the NF */
+	uint64_t rx;	   /* packets given to the NF */
+	uint64_t tx;	   /* packets returned by the NF */
 	uint64_t dropped;  /* returned with NETVM_ACT_DROP */
 	uint64_t bad_desc; /* returned descriptors that failed validation */
 };
 
 struct nf_slot {
-	_Atomic int state;    /* enum slot_state */
+	_Atomic int state; /* enum slot_state */
 	uint16_t service;
 	int instance;
 	pid_t pid;

@@ -12,16 +12,16 @@
 
 #include <netvm/region.h>
 
-#define POOL_OWNER_FREE   0xffff /* in the free list */
+#define POOL_OWNER_FREE	  0xffff /* in the free list */
 #define POOL_OWNER_SWITCH 0xfffe /* held by the switch or a port */
 
 /* Where a buffer is and where its packet is going (daemon-private). */
 struct buf_meta {
-	uint16_t owner;   /* POOL_OWNER_* or the NF slot holding it */
-	uint16_t chain;   /* chain id the packet follows, BUF_NO_CHAIN when none */
-	uint16_t hop;     /* index in the chain of the hop it is at */
+	uint16_t owner;	  /* POOL_OWNER_* or the NF slot holding it */
+	uint16_t chain;	  /* chain id the packet follows, BUF_NO_CHAIN when none */
+	uint16_t hop;	  /* index in the chain of the hop it is at */
 	uint16_t in_port; /* port it arrived on */
-	uint32_t hash;    /* flow hash, valid when has_hash */
+	uint32_t hash;	  /* flow hash, valid when has_hash */
 	uint32_t has_hash;
 };
 
@@ -29,12 +29,12 @@ struct buf_meta {
 
 struct netvm_pool {
 	struct netvm_region *region;
-	uint32_t n;        /* buffers in all */
-	uint32_t nfree;    /* entries in free[] */
-	uint32_t *free;    /* LIFO stack of free buffer indices (warm in cache) */
+	uint32_t n;	/* buffers in all */
+	uint32_t nfree; /* entries in free[] */
+	uint32_t *free; /* LIFO stack of free buffer indices (warm in cache) */
 	struct buf_meta *meta;
 	uint32_t headroom; /* data offset of a fresh buffer */
-	uint32_t room;     /* bytes from headroom to the end of a buffer */
+	uint32_t room;	   /* bytes from headroom to the end of a buffer */
 };
 
 /* Build the pool over every buffer of @region. Returns 0 or -ENOMEM. */

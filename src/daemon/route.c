@@ -180,7 +180,8 @@ fail:
 int route_set_replicas(const struct netvmd *d, struct route_table *rt)
 {
 	for (uint16_t s = 0; s < rt->nservices; s++) {
-		uint16_t *slots = realloc(rt->replicas[s].slots, (d->nslots + 1) * sizeof(uint16_t));
+		uint16_t *slots =
+		    realloc(rt->replicas[s].slots, (d->nslots + 1) * sizeof(uint16_t));
 		if (!slots)
 			return -ENOMEM;
 		rt->replicas[s].slots = slots;

@@ -97,8 +97,8 @@ static inline void to_service(struct netvmd *d, const struct route_table *rt, ui
 }
 
 /* Send the packet to hop m->hop of its chain, or out when the chain ends. */
-static inline void forward(struct netvmd *d, const struct route_table *rt,
-			   struct netvm_desc *desc, struct buf_meta *m)
+static inline void forward(struct netvmd *d, const struct route_table *rt, struct netvm_desc *desc,
+			   struct buf_meta *m)
 {
 	if (m->chain < rt->nchains && m->hop < rt->chains[m->chain].nhops) {
 		to_service(d, rt, rt->chains[m->chain].hops[m->hop], desc, m);
@@ -112,9 +112,8 @@ static inline uint16_t classify(struct netvmd *d, const struct route_table *rt,
 {
 	struct netvm_5tuple t;
 
-	if (rt->nrules &&
-	    netvm_5tuple_get(netvm_region_buf(&d->region, desc->buf) + desc->off, desc->len,
-			     &t) == 0) {
+	if (rt->nrules && netvm_5tuple_get(netvm_region_buf(&d->region, desc->buf) + desc->off,
+					   desc->len, &t) == 0) {
 		m->hash = netvm_flow_hash(&t);
 		m->has_hash = 1;
 		for (uint32_t i = 0; i < rt->nrules; i++)
@@ -190,8 +189,9 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 	}
 bad:
 	sl->stats.bad_desc++;
-	LOG_WARN_RL("switch", "NF slot %u returned a bad descriptor (buf %u off %u len %u action %u)",
-		    s, desc->buf, desc->off, desc->len, desc->action);
+	LOG_WARN_RL("switch",
+		    "NF slot %u returned a bad descriptor (buf %u off %u len %u action %u)", s,
+		    desc->buf, desc->off, desc->len, desc->action);
 	drop(d, desc->buf, &d->drops.bad_desc);
 }
 
@@ -217,7 +217,8 @@ static void reap_slot(struct netvmd *d, const struct route_table *rt, uint32_t s
 	flush_slot(d, s); /* not RUNNING: staged packets are counted nf_gone */
 	n = netvm_pool_reclaim(&d->pool, (uint16_t)s);
 	d->drops.nf_gone += n;
-	LOG_INFO("switch", "NF instance %d (slot %u) gone: %u packets taken back, %u buffers reclaimed",
+	LOG_INFO("switch",
+		 "NF instance %d (slot %u) gone: %u packets taken back, %u buffers reclaimed",
 		 sl->instance, s, got, n);
 	atomic_store_explicit(&sl->state, SLOT_FREE, memory_order_release);
 }

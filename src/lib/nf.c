@@ -70,10 +70,10 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 		goto fail_ctl;
 	}
 	netvm_ctl_conn_init(nf->ctl, fd);
-	rep = netvm_ctl_call(nf->ctl,
-			     json_pack("{s:s, s:s, s:i}", "cmd", "attach", "service", service, "pid",
-				       (int)getpid()),
-			     &region_fd);
+	rep = netvm_ctl_call(
+	    nf->ctl,
+	    json_pack("{s:s, s:s, s:i}", "cmd", "attach", "service", service, "pid", (int)getpid()),
+	    &region_fd);
 	if (!rep) {
 		err = errno;
 		LOG_ERR("nf", "attach: no reply from the daemon: %s", strerror(err));

@@ -17,11 +17,11 @@
 
 /* Counters of one port (written by the switch thread, read by anyone). */
 struct port_stats {
-	uint64_t rx, rx_bytes;   /* packets received into buffers */
-	uint64_t tx, tx_bytes;   /* packets sent */
-	uint64_t rx_nobuf;       /* received packets dropped: pool empty */
-	uint64_t rx_too_big;     /* received packets dropped: larger than a buffer */
-	uint64_t tx_error;       /* packets the backend failed to send (freed) */
+	uint64_t rx, rx_bytes; /* packets received into buffers */
+	uint64_t tx, tx_bytes; /* packets sent */
+	uint64_t rx_nobuf;     /* received packets dropped: pool empty */
+	uint64_t rx_too_big;   /* received packets dropped: larger than a buffer */
+	uint64_t tx_error;     /* packets the backend failed to send (freed) */
 };
 
 struct netvm_port;
@@ -45,12 +45,12 @@ struct port_ops {
 struct netvm_port {
 	char name[NETVM_NAME_MAX];
 	uint16_t id;
-	uint16_t out_id;     /* port where chains of packets from here end */
+	uint16_t out_id; /* port where chains of packets from here end */
 	const struct port_ops *ops;
 	void *priv;
 	struct netvm_pool *pool;
 	struct netvm_region *region;
-	bool rx_done;        /* no more input will come (pcap file read to the end) */
+	bool rx_done;		/* no more input will come (pcap file read to the end) */
 	_Atomic bool rx_paused; /* set by the manager: do not receive for now */
 	struct port_stats stats;
 };

@@ -669,8 +669,8 @@ static int cmd_port(int argc, char **argv)
 	if (argc != 2 || (strcmp(argv[0], "start") && strcmp(argv[0], "stop")))
 		usage_error("usage: port start|stop NAME");
 	start = strcmp(argv[0], "start") == 0;
-	rep = ctl_request(json_pack("{s:s, s:s, s:b}", "cmd", "port_rx", "name", argv[1], "enable",
-				    start));
+	rep = ctl_request(
+	    json_pack("{s:s, s:s, s:b}", "cmd", "port_rx", "name", argv[1], "enable", start));
 	print_done(rep, "port %s: receive %s", argv[1], start ? "started" : "paused");
 	json_decref(rep);
 	return EXIT_OK;

@@ -14,8 +14,8 @@ static struct netvm_pool pool;
 static int setup(void **state)
 {
 	static const char *const none[] = {NULL};
-	struct netvm_region_params p = {.nbufs = 256, .buf_size = 2048, .headroom = 128,
-					.ring_size = 64, .nf_slots = 2};
+	struct netvm_region_params p = {
+	    .nbufs = 256, .buf_size = 2048, .headroom = 128, .ring_size = 64, .nf_slots = 2};
 	if (netvm_region_create(&region, &p, none, none) < 0)
 		return -1;
 	return netvm_pool_init(&pool, &region);
@@ -67,8 +67,8 @@ static void test_ownership_and_reclaim(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alloc_all_then_free),
-		cmocka_unit_test(test_ownership_and_reclaim),
+	    cmocka_unit_test(test_alloc_all_then_free),
+	    cmocka_unit_test(test_ownership_and_reclaim),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,8 +15,15 @@
 #include <netvm/region.h>
 
 static const struct netvm_region_params params = {
-	.nbufs = 1000, .buf_size = 2048, .headroom = 128, .ring_size = 256,
-	.nf_slots = 4, .n_services = 2, .n_ports = 1, .seg_shift = 16, .domain = 0,
+    .nbufs = 1000,
+    .buf_size = 2048,
+    .headroom = 128,
+    .ring_size = 256,
+    .nf_slots = 4,
+    .n_services = 2,
+    .n_ports = 1,
+    .seg_shift = 16,
+    .domain = 0,
 };
 
 static void test_layout(void **state)
@@ -65,8 +72,8 @@ static void test_noncontiguous_translation(void **state)
 		memcpy(flat + h.buf_off + ((uint64_t)b << h.buf_shift) + 100, &b, sizeof(b));
 
 	/* Reserve a large area and place segments backwards, one hole apart. */
-	uint8_t *area = mmap(NULL, 2 * h.total_size + seg, PROT_NONE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *area =
+	    mmap(NULL, 2 * h.total_size + seg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(area != MAP_FAILED);
 	uint8_t **segs = calloc(nsegs, sizeof(*segs));
 	for (uint32_t i = 0; i < nsegs; i++) {
@@ -83,7 +90,8 @@ static void test_noncontiguous_translation(void **state)
 		assert_int_equal(got, b);
 		/* the whole buffer is inside one segment */
 		uint64_t off = h.buf_off + ((uint64_t)b << h.buf_shift);
-		assert_int_equal(off >> h.seg_shift, (off + (1u << h.buf_shift) - 1) >> h.seg_shift);
+		assert_int_equal(off >> h.seg_shift,
+				 (off + (1u << h.buf_shift) - 1) >> h.seg_shift);
 	}
 	/* A write through the translated address shows in the flat mapping. */
 	netvm_region_buf(&r, 777)[5] = 0xab;
@@ -92,7 +100,8 @@ static void test_noncontiguous_translation(void **state)
 	for (uint32_t i = 0; i < 2 * h.nf_slots; i++) {
 		uint64_t off = h.ring_off + (uint64_t)i * h.ring_stride;
 		assert_int_equal(off >> h.seg_shift, (off + h.ring_stride - 1) >> h.seg_shift);
-		assert_ptr_equal(netvm_region_ring(&r, i), segs[off >> h.seg_shift] + (off & (seg - 1)));
+		assert_ptr_equal(netvm_region_ring(&r, i),
+				 segs[off >> h.seg_shift] + (off & (seg - 1)));
 	}
 	netvm_region_unmap(&r); /* frees only the table: the mappings are ours */
 	munmap(area, 2 * h.total_size + seg);
@@ -130,9 +139,9 @@ static void test_create_and_map_fd(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_noncontiguous_translation),
-		cmocka_unit_test(test_create_and_map_fd),
+	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_noncontiguous_translation),
+	    cmocka_unit_test(test_create_and_map_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

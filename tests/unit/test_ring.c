@@ -135,11 +135,11 @@ static void test_two_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_rejects_bad_sizes),
-		cmocka_unit_test(test_empty_and_full),
-		cmocka_unit_test(test_wrap_around),
-		cmocka_unit_test(test_garbage_index_is_clamped),
-		cmocka_unit_test(test_two_threads),
+	    cmocka_unit_test(test_init_rejects_bad_sizes),
+	    cmocka_unit_test(test_empty_and_full),
+	    cmocka_unit_test(test_wrap_around),
+	    cmocka_unit_test(test_garbage_index_is_clamped),
+	    cmocka_unit_test(test_two_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
