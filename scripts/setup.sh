@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(gcc meson ninja-build pkg-config libyaml-dev libcmocka-dev libpcap-dev libjansson-dev
-      python3 python3-scapy tshark iproute2 procps)
+      python3 python3-scapy tshark iproute2 procps clang libclang-rt-14-dev)
+# Ports and real clients: the af_xdp backend (libxdp1 ships the default XSK
+# program, so nothing is fetched at run time) and the namespace tests' clients.
+PKGS+=(libxdp-dev libbpf-dev iperf3 curl ethtool iputils-ping)
 HUGEPAGES=${NETVM_HUGEPAGES:-256}   # 2 MiB pages to reserve (0: leave as is)
 
 missing=()

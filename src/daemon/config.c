@@ -373,16 +373,115 @@ static bool valid_type(const char *s)
 	return true;
 }
 
+/* An interface name as the kernel takes it: 1..15 bytes, no '/', ':' or space. */
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n >= CFG_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || *s <= ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static int get_bool(struct ctx *c, const yaml_node_t *n, const char *what, const char *port,
+		    bool *out)
+{
+	if (want_scalar(c, n, what))
+		return -1;
+	if (!strcmp(sval(n), "true") || !strcmp(sval(n), "yes"))
+		*out = true;
+	else if (!strcmp(sval(n), "false") || !strcmp(sval(n), "no"))
+		*out = false;
+	else
+		return fail(c, n, "port '%s': %s must be true or false, got '%s'", port, what,
+			    sval(n));
+	return 0;
+}
+
+/* The keys that belong to the port types the loader knows. */
+static bool is_key(const char *key, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (!strcmp(key, *keys))
+			return true;
+	return false;
+}
+
+static const char *const gen_keys[] = {"size", "flows", "rate", "count", NULL};
+static const char *const pcap_keys[] = {"read", "write", NULL};
+static const char *const if_keys[] = {"ifname", "promisc", "mode", "queue", "zerocopy", NULL};
+static const char *const xdp_only_keys[] = {"mode", "queue", "zerocopy", NULL};
+
+static int parse_if_key(struct ctx *c, yaml_node_t *k, yaml_node_t *v, struct cfg_port *pt,
+			bool is_xdp, bool is_afp)
+{
+	const char *key = sval(k);
+	bool b = false;
+
+	if (is_key(key, xdp_only_keys) && !is_xdp && (is_afp || !strcmp(pt->type, "tap")))
+		return fail(c, k, "key '%s' does not apply to %s port '%s'", key, pt->type,
+			    pt->name);
+	if (!strcmp(key, "ifname")) {
+		if (want_scalar(c, v, "port ifname"))
+			return -1;
+		if (!valid_ifname(sval(v)))
+			return fail(c, v,
+				    "port '%s': ifname '%s' is not a valid interface name (1..%d "
+				    "characters, no '/', ':' or spaces)",
+				    pt->name, sval(v), CFG_IFNAME_MAX - 1);
+		strcpy(pt->ifname, sval(v));
+	} else if (!strcmp(key, "promisc")) {
+		if (!strcmp(pt->type, "tap") || is_xdp)
+			return fail(c, k, "key '%s' does not apply to %s port '%s'", key, pt->type,
+				    pt->name);
+		if (get_bool(c, v, "promisc", pt->name, &b))
+			return -1;
+		pt->promisc = b;
+	} else if (!strcmp(key, "mode")) {
+		if (want_scalar(c, v, "port mode"))
+			return -1;
+		if (!strcmp(sval(v), "auto"))
+			pt->mode = CFG_XDP_AUTO;
+		else if (!strcmp(sval(v), "native") || !strcmp(sval(v), "drv"))
+			pt->mode = CFG_XDP_NATIVE;
+		else if (!strcmp(sval(v), "skb") || !strcmp(sval(v), "generic"))
+			pt->mode = CFG_XDP_SKB;
+		else
+			return fail(c, v, "port '%s': mode must be auto, native or skb, got '%s'",
+				    pt->name, sval(v));
+	} else if (!strcmp(key, "queue")) {
+		if (get_u32(c, v, "port queue", 0, 4095, &pt->queue))
+			return -1;
+	} else {
+		if (want_scalar(c, v, "port zerocopy"))
+			return -1;
+		if (!strcmp(sval(v), "auto"))
+			pt->zerocopy = CFG_ZC_AUTO;
+		else if (!strcmp(sval(v), "yes") || !strcmp(sval(v), "true"))
+			pt->zerocopy = CFG_ZC_YES;
+		else if (!strcmp(sval(v), "no") || !strcmp(sval(v), "false"))
+			pt->zerocopy = CFG_ZC_NO;
+		else
+			return fail(c, v, "port '%s': zerocopy must be auto, yes or no, got '%s'",
+				    pt->name, sval(v));
+	}
+	return 0;
+}
+
 static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 {
 	yaml_node_t *v;
-	bool is_gen, is_pcap;
+	bool is_gen, is_pcap, is_if, is_xdp, is_afp;
 
 	if (want_mapping(c, map, "a port") || check_keys(c, map, "port"))
 		return -1;
 	pt->line = line_of(map);
 	pt->size = 64;
 	pt->flows = 1;
+	pt->promisc = true;
 
 	/* Name and type first: every later message names the port. */
 	v = map_get(c, map, "name");
@@ -405,6 +504,9 @@ static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 	strcpy(pt->type, sval(v));
 	is_gen = !strcmp(pt->type, "gen");
 	is_pcap = !strcmp(pt->type, "pcap");
+	is_xdp = !strcmp(pt->type, "af_xdp");
+	is_afp = !strcmp(pt->type, "af_packet");
+	is_if = is_xdp || is_afp || !strcmp(pt->type, "tap");
 
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
@@ -431,15 +533,21 @@ static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 					    pt->name, sval(v));
 			continue;
 		}
-		bool gen_key = !strcmp(key, "size") || !strcmp(key, "flows") ||
-			       !strcmp(key, "rate") || !strcmp(key, "count");
-		bool pcap_key = !strcmp(key, "read") || !strcmp(key, "write");
-		if (!gen_key && !pcap_key)
+		bool gen_key = is_key(key, gen_keys);
+		bool pcap_key = is_key(key, pcap_keys);
+		bool if_key = is_key(key, if_keys);
+		if (!gen_key && !pcap_key && !if_key)
 			return fail(c, k, "unknown key '%s' in port '%s'", key, pt->name);
-		/* Keys of the other built-in type are typos, not options. */
-		if ((gen_key && is_pcap) || (pcap_key && is_gen))
+		/* Keys of another built-in type are typos, not options. */
+		if ((gen_key && (is_pcap || is_if)) || (pcap_key && (is_gen || is_if)) ||
+		    (if_key && (is_gen || is_pcap)))
 			return fail(c, k, "key '%s' does not apply to %s port '%s'", key, pt->type,
 				    pt->name);
+		if (if_key) {
+			if (parse_if_key(c, k, v, pt, is_xdp, is_afp))
+				return -1;
+			continue;
+		}
 		if (!strcmp(key, "size")) {
 			if (get_u32(c, v, "port size", 60, 9000, &pt->size))
 				return -1;
@@ -464,6 +572,8 @@ static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 	}
 	if (is_pcap && !pt->read[0] && !pt->write[0])
 		return fail(c, map, "pcap port '%s' needs 'read' or 'write'", pt->name);
+	if (is_if && !pt->ifname[0])
+		return fail(c, map, "%s port '%s' needs 'ifname'", pt->type, pt->name);
 	return 0;
 }
 

@@ -9,8 +9,10 @@
 
 /* Every backend; a new one adds a line here (and its file to meson.build). */
 static const struct port_ops *const backends[] = {
-    &port_gen_ops,
-    &port_pcap_ops,
+    &port_gen_ops,   &port_pcap_ops, &port_tap_ops, &port_afpacket_ops,
+#ifdef NETVM_HAVE_AFXDP
+    &port_afxdp_ops,
+#endif
 };
 
 #define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))

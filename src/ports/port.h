@@ -22,6 +22,9 @@ struct port_stats {
 	uint64_t rx_nobuf;     /* received packets dropped: pool empty */
 	uint64_t rx_too_big;   /* received packets dropped: larger than a buffer */
 	uint64_t tx_error;     /* packets the backend failed to send (freed) */
+	uint64_t rx_dropped;   /* lost before the port saw them (kernel ring full) */
+	uint64_t held;	       /* pool buffers the port holds now (af_xdp: lent to the
+				* kernel in its fill and tx rings); not free, not lost */
 };
 
 struct netvm_port;
@@ -51,6 +54,7 @@ struct netvm_port {
 	struct netvm_pool *pool;
 	struct netvm_region *region;
 	bool rx_done;		/* no more input will come (pcap file read to the end) */
+	char info[96];		/* how the backend runs, e.g. "af_xdp skb copy queue 0" */
 	_Atomic bool rx_paused; /* set by the manager: do not receive for now */
 	struct port_stats stats;
 };
@@ -65,5 +69,16 @@ void port_close(struct netvm_port *port);
 
 extern const struct port_ops port_gen_ops;
 extern const struct port_ops port_pcap_ops;
+extern const struct port_ops port_tap_ops;
+extern const struct port_ops port_afpacket_ops;
+#ifdef NETVM_HAVE_AFXDP
+extern const struct port_ops port_afxdp_ops;
+#endif
+
+/* Helpers shared by the interface backends (port_if.c). */
+/* Index of interface @ifname, or a negative errno with a message naming @port. */
+int port_if_index(const struct netvm_port *port, const char *ifname);
+/* Bring interface @ifname up (IFF_UP); 0 or a negative errno. */
+int port_if_up(const struct netvm_port *port, const char *ifname);
 
 #endif

@@ -15,7 +15,8 @@ BUILD = os.path.abspath(BUILD)
 
 
 def binary(name):
-    for d in (BUILD, os.path.join(BUILD, "tests")):
+    # netvmctl is built in src/tools since ports and tools got their own meson.build
+    for d in (BUILD, os.path.join(BUILD, "tests"), os.path.join(BUILD, "src", "tools")):
         p = os.path.join(d, name)
         if os.path.exists(p):
             return p
@@ -86,8 +87,24 @@ class Platform:
             self.daemon.wait()
         self.daemon_log.close()
         if exc[0] is None:
+            self.check_sanitizers()
             shutil.rmtree(self.dir, ignore_errors=True)
         return False
+
+    def check_sanitizers(self):
+        """Fail on any ASan/UBSan/LSan report from the daemon or an NF (a
+        sanitized build aborts on the first, but an NF's exit is not always
+        checked by the test)."""
+        for name in sorted(os.listdir(self.dir)):
+            if not (name.endswith(".log") or name.endswith(".out")):
+                continue
+            with open(self.path(name), errors="replace") as f:
+                text = f.read()
+            for marker in ("runtime error:", "AddressSanitizer", "LeakSanitizer"):
+                if marker in text:
+                    at = text.index(marker)
+                    raise TestFailure(f"{marker} in {self.path(name)}:\n"
+                                      f"{text[max(0, at - 200):at + 3000]}")
 
     def ctl(self, *args, check_rc=True):
         r = subprocess.run([binary("netvmctl"), "--socket", self.sock, *args],

@@ -208,9 +208,30 @@ static void test_defaults(void **state)
 	netvm_config_free(&cfg);
 
 	/* Other port types are passed through for the port layer to judge. */
-	assert_int_equal(parse("ports: [{name: x.1-a, type: af_packet}]\n", &cfg, err, sizeof(err)),
+	assert_int_equal(parse("ports: [{name: x.1-a, type: netmap}]\n", &cfg, err, sizeof(err)),
 			 0);
-	assert_string_equal(cfg.ports[0].type, "af_packet");
+	assert_string_equal(cfg.ports[0].type, "netmap");
+	netvm_config_free(&cfg);
+
+	/* Interface ports: ifname and their options, with defaults. */
+	assert_int_equal(parse("ports:\n"
+			       "  - {name: t, type: tap, ifname: tap0}\n"
+			       "  - {name: a, type: af_packet, ifname: veth-a, promisc: no}\n"
+			       "  - {name: x, type: af_xdp, ifname: v0, mode: skb, queue: 3,\n"
+			       "     zerocopy: no}\n"
+			       "  - {name: y, type: af_xdp, ifname: v1}\n",
+			       &cfg, err, sizeof(err)),
+			 0);
+	assert_string_equal(cfg.ports[0].ifname, "tap0");
+	assert_true(cfg.ports[0].promisc);
+	assert_string_equal(cfg.ports[1].ifname, "veth-a");
+	assert_false(cfg.ports[1].promisc);
+	assert_int_equal(cfg.ports[2].mode, CFG_XDP_SKB);
+	assert_int_equal(cfg.ports[2].queue, 3);
+	assert_int_equal(cfg.ports[2].zerocopy, CFG_ZC_NO);
+	assert_int_equal(cfg.ports[3].mode, CFG_XDP_AUTO);
+	assert_int_equal(cfg.ports[3].queue, 0);
+	assert_int_equal(cfg.ports[3].zerocopy, CFG_ZC_AUTO);
 	netvm_config_free(&cfg);
 
 	/* Freeing a zeroed config is fine. */
@@ -290,6 +311,27 @@ static const struct bad bads[] = {
     {"ports: {name: p}\n", "x.yaml:1: ", "ports must be a list"},
     {"- a\n- b\n", "x.yaml:1: ", "must be a mapping"},
     {"ring_size: 64\n---\nring_size: 128\n", "x.yaml:3: ", "only one YAML document"},
+    {"ports:\n  - name: t\n    type: tap\n", "x.yaml:2: ", "tap port 't' needs 'ifname'"},
+    {"ports:\n  - name: a\n    type: af_packet\n    ifname: eth0\n    size: 64\n",
+     "x.yaml:5: ", "key 'size' does not apply to af_packet port 'a'"},
+    {"ports:\n  - name: a\n    type: af_packet\n    ifname: eth0\n    queue: 1\n",
+     "x.yaml:5: ", "key 'queue' does not apply to af_packet port 'a'"},
+    {"ports:\n  - name: t\n    type: tap\n    ifname: tap0\n    promisc: yes\n",
+     "x.yaml:5: ", "key 'promisc' does not apply to tap port 't'"},
+    {"ports:\n  - name: g\n    type: gen\n    ifname: eth0\n",
+     "x.yaml:4: ", "key 'ifname' does not apply to gen port 'g'"},
+    {"ports:\n  - name: x\n    type: af_xdp\n    ifname: a/b\n",
+     "x.yaml:4: ", "ifname 'a/b' is not a valid interface name"},
+    {"ports:\n  - name: x\n    type: af_xdp\n    ifname: abcdefghijklmnop\n",
+     "x.yaml:4: ", "is not a valid interface name"},
+    {"ports:\n  - name: x\n    type: af_xdp\n    ifname: v0\n    mode: fast\n",
+     "x.yaml:5: ", "port 'x': mode must be auto, native or skb, got 'fast'"},
+    {"ports:\n  - name: x\n    type: af_xdp\n    ifname: v0\n    zerocopy: maybe\n",
+     "x.yaml:5: ", "port 'x': zerocopy must be auto, yes or no, got 'maybe'"},
+    {"ports:\n  - name: x\n    type: af_xdp\n    ifname: v0\n    queue: 5000\n",
+     "x.yaml:5: ", "port queue must be an integer between 0 and 4095"},
+    {"ports:\n  - name: a\n    type: af_packet\n    ifname: v0\n    promisc: 2\n",
+     "x.yaml:5: ", "port 'a': promisc must be true or false, got '2'"},
 };
 
 static void test_bad(void **state)
