@@ -61,7 +61,8 @@ int netvm_region_layout(const struct netvm_region_params *p, struct netvm_region
 			1u << h->buf_shift, h->ring_stride, (unsigned long long)seg);
 		return -EINVAL;
 	}
-	h->dir_off = ALIGN_UP(sizeof(*h), NETVM_CACHE_LINE);
+	h->bell_off = ALIGN_UP(sizeof(*h), NETVM_CACHE_LINE);
+	h->dir_off = h->bell_off + sizeof(struct netvm_doorbell);
 	off = h->dir_off + (uint64_t)(p->n_services + p->n_ports) * NETVM_NAME_MAX;
 	if (off > seg) {
 		LOG_ERR("region", "too many names for the first segment");
@@ -92,7 +93,8 @@ int netvm_region_check(const struct netvm_region_hdr *h, uint64_t size)
 	    h->buf_off & ((1ull << h->seg_shift) - 1) ||
 	    h->buf_off + ((uint64_t)h->nbufs << h->buf_shift) > h->total_size ||
 	    h->dir_off + (uint64_t)(h->n_services + h->n_ports) * NETVM_NAME_MAX > h->ring_off ||
-	    h->headroom >= (1u << h->buf_shift))
+	    h->headroom >= (1u << h->buf_shift) || h->bell_off % NETVM_CACHE_LINE ||
+	    h->bell_off < sizeof(*h) || h->bell_off + sizeof(struct netvm_doorbell) > h->dir_off)
 		return -EPROTO;
 	return 0;
 }

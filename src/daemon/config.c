@@ -264,6 +264,20 @@ static int oom(struct ctx *c, const yaml_node_t *n)
 
 /* ---- pool, cores ------------------------------------------------------ */
 
+/* true/yes or false/no. */
+static int get_bool(struct ctx *c, yaml_node_t *v, const char *what, bool *out)
+{
+	if (want_scalar(c, v, what))
+		return -1;
+	if (!strcmp(sval(v), "true") || !strcmp(sval(v), "yes"))
+		*out = true;
+	else if (!strcmp(sval(v), "false") || !strcmp(sval(v), "no"))
+		*out = false;
+	else
+		return fail(c, v, "%s must be true or false, got '%s'", what, sval(v));
+	return 0;
+}
+
 static int parse_pool(struct ctx *c, yaml_node_t *map)
 {
 	struct netvm_config *cfg = c->cfg;
@@ -421,14 +435,8 @@ static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 			continue; /* resolved once every port is known */
 		}
 		if (!strcmp(key, "paused")) {
-			if (want_scalar(c, v, "port paused"))
+			if (get_bool(c, v, "port paused", &pt->paused))
 				return -1;
-			if (!strcmp(sval(v), "true") || !strcmp(sval(v), "yes"))
-				pt->paused = true;
-			else if (strcmp(sval(v), "false") && strcmp(sval(v), "no"))
-				return fail(c, v,
-					    "port '%s': paused must be true or false, got '%s'",
-					    pt->name, sval(v));
 			continue;
 		}
 		bool gen_key = !strcmp(key, "size") || !strcmp(key, "flows") ||
@@ -696,12 +704,14 @@ enum top_key {
 	K_CHAINS,
 	K_DEFCHAIN,
 	K_RULES,
+	K_BACKPRESSURE,
+	K_SWIDLE,
 	K_COUNT
 };
 
 static const char *const top_names[K_COUNT] = {
-    "socket", "pool",	  "ring_size", "max_nfs",	"cores",
-    "ports",  "services", "chains",    "default_chain", "rules",
+    "socket",	"pool",	  "ring_size",	   "max_nfs", "cores",	      "ports",
+    "services", "chains", "default_chain", "rules",   "backpressure", "switch_idle",
 };
 
 static void set_defaults(struct netvm_config *cfg)
@@ -781,6 +791,19 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 	}
 	if (val[K_RULES] && parse_rules(c, val[K_RULES]))
 		return -1;
+	if (val[K_BACKPRESSURE] &&
+	    get_bool(c, val[K_BACKPRESSURE], "backpressure", &cfg->backpressure))
+		return -1;
+	if (val[K_SWIDLE]) {
+		yaml_node_t *v = val[K_SWIDLE];
+		if (want_scalar(c, v, "switch_idle"))
+			return -1;
+		if (!strcmp(sval(v), "poll"))
+			cfg->switch_poll = true;
+		else if (strcmp(sval(v), "adaptive"))
+			return fail(c, v, "switch_idle must be poll or adaptive, got '%s'",
+				    sval(v));
+	}
 	return 0;
 }
 

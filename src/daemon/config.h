@@ -48,15 +48,17 @@ struct cfg_rule {
 };
 
 struct netvm_config {
-	char path[PATH_MAX];		    /* file it came from */
-	char socket[PATH_MAX];		    /* control socket, default NETVM_DEFAULT_SOCKET */
-	uint32_t nbufs;			    /* pool.buffers, default 16384 */
-	uint32_t buf_size;		    /* pool.buffer_size, default 2048 */
-	uint32_t headroom;		    /* pool.headroom, default 128 */
-	uint32_t ring_size;		    /* ring_size, default 1024, power of two */
-	uint32_t max_nfs;		    /* max_nfs, default 16 */
-	enum cfg_hugepages hugepages;	    /* pool.hugepages: auto | yes | no */
-	int switch_core;		    /* cores.switch, -1 = not pinned */
+	char path[PATH_MAX];	      /* file it came from */
+	char socket[PATH_MAX];	      /* control socket, default NETVM_DEFAULT_SOCKET */
+	uint32_t nbufs;		      /* pool.buffers, default 16384 */
+	uint32_t buf_size;	      /* pool.buffer_size, default 2048 */
+	uint32_t headroom;	      /* pool.headroom, default 128 */
+	uint32_t ring_size;	      /* ring_size, default 1024, power of two */
+	uint32_t max_nfs;	      /* max_nfs, default 16 */
+	enum cfg_hugepages hugepages; /* pool.hugepages: auto | yes | no */
+	int switch_core;	      /* cores.switch, -1 = not pinned */
+	bool switch_poll;	      /* switch_idle: poll (never sleep) | adaptive (default) */
+	bool backpressure; /* a full NF ring holds packets back instead of dropping them */
 	char default_chain[NETVM_NAME_MAX]; /* chains.default... name of the default chain */
 	int nports, nservices, nchains, nrules;
 	struct cfg_port *ports;

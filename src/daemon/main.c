@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 	}
 	d.nslots = d.cfg.max_nfs;
 	d.slots = calloc(d.nslots, sizeof(*d.slots));
-	if (!d.slots || open_ports(&d) < 0)
+	if (!d.slots || switch_init(&d) < 0 || open_ports(&d) < 0)
 		goto out_pool;
 	d.rt_mgr = route_from_config(&d, err, sizeof(err));
 	if (!d.rt_mgr) {
@@ -196,6 +196,7 @@ out_ports:
 	free(d.ports);
 	free(d.port_stage);
 out_pool:
+	switch_fini(&d);
 	free(d.slots);
 	netvm_pool_fini(&d.pool);
 out_region:

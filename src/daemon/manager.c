@@ -89,7 +89,7 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 	netvm_ring_attach(&sl->from_nf, netvm_region_ring(&d->region, 2 * (uint32_t)s + 1),
 			  d->cfg.ring_size, 0);
 	memset(&sl->stats, 0, sizeof(sl->stats));
-	sl->npend = 0;
+	sl->pend_head = sl->pend_tail = 0;
 	sl->service = (uint16_t)svc;
 	sl->instance = ++d->next_instance;
 	sl->pid = c->pid;
@@ -124,6 +124,7 @@ static void client_gone(struct netvmd *d, struct client *c)
 			 d->cfg.services[sl->service].name, (int)sl->pid);
 		/* The switch takes back its buffers and frees the slot. */
 		atomic_store(&sl->state, SLOT_GONE);
+		switch_kick(d);
 		refresh_replicas(d);
 	}
 	close(c->conn.fd);
@@ -355,6 +356,7 @@ static json_t *cmd_port_rx(struct netvmd *d, json_t *req)
 	for (uint16_t i = 0; i < d->nports; i++)
 		if (!strcmp(d->ports[i].name, name)) {
 			atomic_store(&d->ports[i].rx_paused, !json_is_true(en));
+			switch_kick(d);
 			LOG_INFO("manager", "port '%s': receive %s", name,
 				 json_is_true(en) ? "started" : "paused");
 			return json_pack("{s:b}", "ok", 1);

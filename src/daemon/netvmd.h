@@ -45,8 +45,12 @@ struct nf_slot {
 	struct netvm_ring to_nf;   /* switch is the producer */
 	struct netvm_ring from_nf; /* switch is the consumer */
 	struct nf_stats stats;
-	uint32_t npend;
-	struct netvm_desc pend[SW_STAGE];
+	/* Descriptors waiting for room in to_nf, oldest first: a FIFO of
+	 * pend_mask + 1 entries.  Without backpressure whatever the ring does
+	 * not take at a flush is dropped; with it the FIFO holds up to every
+	 * buffer of the pool, so it never overflows. */
+	struct netvm_desc *pend;
+	uint32_t pend_head, pend_tail, pend_mask;
 };
 
 /* Why packets were dropped, counted where it happens (switch thread). */
@@ -105,6 +109,8 @@ struct netvmd {
 	_Atomic(struct route_table *) rt;
 	_Atomic uint64_t epoch; /* rounds completed by the switch */
 	_Atomic bool stop;
+	struct netvm_doorbell *bell; /* NFs ring it when the switch sleeps */
+	bool congested;		     /* backpressure: an NF ring is full, hold the ports */
 	struct sw_drops drops;
 	pthread_t sw_thread;
 	/* manager-only state */
@@ -136,6 +142,11 @@ void route_publish(struct netvmd *d, struct route_table *rt);
 void switch_quiesce(struct netvmd *d);
 
 /* switch.c */
+/* Allocate the per-slot staging FIFOs (sized for backpressure if on). */
+int switch_init(struct netvmd *d);
+void switch_fini(struct netvmd *d);
+/* Wake the switch if it sleeps (after changing what it should look at). */
+void switch_kick(struct netvmd *d);
 int switch_start(struct netvmd *d);
 void switch_stop(struct netvmd *d);
 /* One round of the packet path (exposed for benchmarks and tests). */

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,20 +39,36 @@ static inline uint32_t flow_hash(struct netvmd *d, const struct netvm_desc *desc
 static void flush_slot(struct netvmd *d, uint32_t s)
 {
 	struct nf_slot *sl = &d->slots[s];
-	uint32_t n = 0;
-
 	int st = atomic_load_explicit(&sl->state, memory_order_acquire);
+	uint32_t sent = 0;
 
 	/* A LEAVING NF still drains its ring until the manager confirms the
 	 * switch has stopped choosing it, so it may still be given packets. */
-	if (st == SLOT_RUNNING || st == SLOT_LEAVING)
-		n = netvm_ring_enqueue_burst(&sl->to_nf, sl->pend, sl->npend);
-	for (uint32_t i = 0; i < n; i++)
-		d->pool.meta[sl->pend[i].buf].owner = (uint16_t)s;
-	sl->stats.rx += n;
-	for (uint32_t i = n; i < sl->npend; i++)
-		drop(d, sl->pend[i].buf, st == SLOT_GONE ? &d->drops.nf_gone : &d->drops.ring_full);
-	sl->npend = 0;
+	if (st == SLOT_RUNNING || st == SLOT_LEAVING) {
+		while (sl->pend_head != sl->pend_tail) {
+			uint32_t h = sl->pend_head & sl->pend_mask;
+			uint32_t chunk = sl->pend_tail - sl->pend_head;
+			if (chunk > sl->pend_mask + 1 - h)
+				chunk = sl->pend_mask + 1 - h; /* up to the FIFO's wrap */
+			uint32_t n = netvm_ring_enqueue_burst(&sl->to_nf, &sl->pend[h], chunk);
+			for (uint32_t i = 0; i < n; i++)
+				d->pool.meta[sl->pend[h + i].buf].owner = (uint16_t)s;
+			sl->pend_head += n;
+			sent += n;
+			if (n < chunk)
+				break;
+		}
+		if (sent) {
+			sl->stats.rx += sent;
+			netvm_ring_notify(&sl->to_nf);
+		}
+		if (d->cfg.backpressure && st == SLOT_RUNNING)
+			return; /* the rest waits; the ports are held meanwhile */
+	}
+	for (; sl->pend_head != sl->pend_tail; sl->pend_head++)
+		drop(d, sl->pend[sl->pend_head & sl->pend_mask].buf,
+		     st == SLOT_RUNNING || st == SLOT_LEAVING ? &d->drops.ring_full
+							      : &d->drops.nf_gone);
 }
 
 static void flush_port(struct netvmd *d, uint16_t p)
@@ -91,8 +108,8 @@ static inline void to_service(struct netvmd *d, const struct route_table *rt, ui
 	desc->flags = 0;
 	desc->dst = 0;
 	desc->hash = m->hash;
-	sl->pend[sl->npend++] = *desc;
-	if (sl->npend == SW_STAGE)
+	sl->pend[sl->pend_tail++ & sl->pend_mask] = *desc;
+	if (((sl->pend_tail - sl->pend_head) & (SW_STAGE - 1)) == 0)
 		flush_slot(d, s);
 }
 
@@ -132,7 +149,8 @@ static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16
 	struct netvm_desc desc[SW_BURST];
 	uint16_t n;
 
-	if (port->rx_done || atomic_load_explicit(&port->rx_paused, memory_order_relaxed))
+	if (port->rx_done || atomic_load_explicit(&port->rx_paused, memory_order_relaxed) ||
+	    d->congested)
 		return 0;
 	n = port->ops->rx_burst(port, desc, SW_BURST);
 	for (uint16_t i = 0; i < n; i++) {
@@ -237,15 +255,38 @@ uint32_t switch_round(struct netvmd *d)
 		else if (st == SLOT_GONE)
 			reap_slot(d, rt, s);
 	}
-	for (uint32_t s = 0; s < d->nslots; s++)
-		if (d->slots[s].npend)
+	d->congested = false;
+	for (uint32_t s = 0; s < d->nslots; s++) {
+		struct nf_slot *sl = &d->slots[s];
+		if (sl->pend_head != sl->pend_tail) {
 			flush_slot(d, s);
+			d->congested |= sl->pend_head != sl->pend_tail;
+		}
+	}
 	for (uint16_t p = 0; p < d->nports; p++)
 		if (d->port_stage[p].npend)
 			flush_port(d, p);
 	atomic_fetch_add_explicit(&d->epoch, 1, memory_order_release);
 	return work;
 }
+
+/* Nothing to do until an NF rings the bell (checked with the bell raised). */
+static bool switch_idle(void *arg)
+{
+	struct netvmd *d = arg;
+
+	for (uint32_t s = 0; s < d->nslots; s++) {
+		struct nf_slot *sl = &d->slots[s];
+		int st = atomic_load_explicit(&sl->state, memory_order_acquire);
+		if (st == SLOT_GONE || sl->pend_head != sl->pend_tail ||
+		    ((st == SLOT_RUNNING || st == SLOT_LEAVING) && netvm_ring_count(&sl->from_nf)))
+			return false;
+	}
+	return !atomic_load(&d->stop);
+}
+
+/* Empty rounds before the switch sleeps (some microseconds). */
+#define SW_IDLE_SPINS 512
 
 static void *switch_main(void *arg)
 {
@@ -257,17 +298,45 @@ static void *switch_main(void *arg)
 			idle = 0;
 			continue;
 		}
-		/* Idle: back off so NFs sharing this core get it. */
-		if (++idle < 64)
+		if (++idle < SW_IDLE_SPINS || d->cfg.switch_poll)
 			continue;
-		if (idle < 1024) {
-			sched_yield();
-		} else {
-			struct timespec ts = {0, 50000};
-			nanosleep(&ts, NULL);
-		}
+		/* Ports are polled, not rung: while one may still receive, nap
+		 * briefly; with none, sleep until an NF or the manager rings. */
+		bool ports_live = false;
+		for (uint16_t p = 0; p < d->nports; p++)
+			ports_live |= !d->ports[p].rx_done && !atomic_load(&d->ports[p].rx_paused);
+		netvm_sleep(&d->bell->sleeping, switch_idle, d,
+			    ports_live ? 50000ull : 100000000ull);
 	}
 	return NULL;
+}
+
+void switch_kick(struct netvmd *d)
+{
+	netvm_wake(&d->bell->sleeping);
+}
+
+int switch_init(struct netvmd *d)
+{
+	uint32_t cap = 2 * SW_STAGE;
+
+	if (d->cfg.backpressure)
+		while (cap < d->pool.n + SW_STAGE)
+			cap <<= 1;
+	d->bell = netvm_region_bell(&d->region);
+	for (uint32_t s = 0; s < d->nslots; s++) {
+		d->slots[s].pend = calloc(cap, sizeof(struct netvm_desc));
+		if (!d->slots[s].pend)
+			return -ENOMEM;
+		d->slots[s].pend_mask = cap - 1;
+	}
+	return 0;
+}
+
+void switch_fini(struct netvmd *d)
+{
+	for (uint32_t s = 0; d->slots && s < d->nslots; s++)
+		free(d->slots[s].pend);
 }
 
 int switch_start(struct netvmd *d)
@@ -294,5 +363,6 @@ int switch_start(struct netvmd *d)
 void switch_stop(struct netvmd *d)
 {
 	atomic_store(&d->stop, true);
+	switch_kick(d);
 	pthread_join(d->sw_thread, NULL);
 }

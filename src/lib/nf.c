@@ -23,6 +23,8 @@ struct netvm_nf {
 	int instance;
 	uint32_t slot;
 	uint32_t buf_size;
+	struct netvm_doorbell *bell; /* the switch's, rung after returning packets */
+	enum netvm_idle idle;
 	volatile sig_atomic_t stop;
 	bool daemon_gone;
 	bool left; /* detach handshake done */
@@ -45,6 +47,22 @@ static int json_int(json_t *o, const char *key, long long min, long long max, lo
 		return -EPROTO;
 	*out = json_integer_value(v);
 	return 0;
+}
+
+static enum netvm_idle idle_mode(const struct netvm_nf_opts *opts)
+{
+	const char *env = getenv("NETVM_IDLE");
+
+	if (opts && opts->idle != NETVM_IDLE_DEFAULT)
+		return opts->idle;
+	if (env && !strcmp(env, "poll"))
+		return NETVM_IDLE_POLL;
+	if (env && !strcmp(env, "sleep"))
+		return NETVM_IDLE_SLEEP;
+	if (env && strcmp(env, "adaptive"))
+		LOG_WARN("nf", "NETVM_IDLE='%s' is not poll, adaptive or sleep: using adaptive",
+			 env);
+	return NETVM_IDLE_ADAPTIVE;
 }
 
 struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts *opts)
@@ -109,6 +127,8 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 	}
 	nf->instance = (int)instance;
 	nf->slot = (uint32_t)slot;
+	nf->bell = netvm_region_bell(&nf->region);
+	nf->idle = idle_mode(opts);
 	nf->buf_size = 1u << nf->region.buf_shift;
 	json_decref(rep);
 	if (!opts || !opts->quiet)
@@ -171,6 +191,7 @@ void netvm_nf_send(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n)
 		 * unless the daemon is gone: then there is no one to hand to. */
 		for (unsigned spins = 1; i < k && !nf->daemon_gone; spins++) {
 			i += (uint16_t)netvm_ring_enqueue_burst(&nf->tx, d + i, k - i);
+			netvm_notify(&nf->bell->sleeping);
 			if (i < k) {
 				sched_yield();
 				if ((spins & 1023) == 0)
@@ -197,18 +218,21 @@ static bool daemon_alive(struct netvm_nf *nf)
 	return true; /* unsolicited messages are ignored for now */
 }
 
-/* Idle back-off: spin briefly, then yield, then nap, so an idle NF does not
- * hold a core that the switch or another NF needs. */
-static void idle_wait(unsigned idle)
+/* Empty polls before an adaptive NF sleeps: a few microseconds, enough to
+ * catch the next burst under load without a syscall. */
+#define IDLE_SPINS 256
+/* Longest sleep: how often an idle NF checks that the daemon is alive. */
+#define IDLE_SLEEP_NS 100000000ull
+
+/* The rx ring was empty @idle times in a row: spin, or sleep until the
+ * switch rings.  Returns false when the daemon has gone away. */
+static bool idle_wait(struct netvm_nf *nf, unsigned idle)
 {
-	if (idle < 64)
-		return;
-	if (idle < 1024) {
-		sched_yield();
-		return;
-	}
-	struct timespec ts = {0, 50000};
-	nanosleep(&ts, NULL);
+	if (nf->idle == NETVM_IDLE_POLL || (nf->idle == NETVM_IDLE_ADAPTIVE && idle < IDLE_SPINS))
+		return (idle & 0xffff) || daemon_alive(nf);
+	if (netvm_ring_sleep(&nf->rx, IDLE_SLEEP_NS) == -ETIMEDOUT)
+		return daemon_alive(nf);
+	return true;
 }
 
 int netvm_nf_run(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
@@ -225,9 +249,8 @@ int netvm_nf_run(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
 	while (!nf->stop) {
 		uint16_t n = netvm_nf_recv(nf, pkts, NETVM_BURST);
 		if (n == 0) {
-			if ((++idle & 1023) == 0 && !daemon_alive(nf))
+			if (!idle_wait(nf, ++idle))
 				break;
-			idle_wait(idle);
 			continue;
 		}
 		idle = 0;

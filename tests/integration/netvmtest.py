@@ -15,7 +15,7 @@ BUILD = os.path.abspath(BUILD)
 
 
 def binary(name):
-    for d in (BUILD, os.path.join(BUILD, "tests")):
+    for d in (BUILD, os.path.join(BUILD, "tests"), os.path.join(BUILD, "src", "tools")):
         p = os.path.join(d, name)
         if os.path.exists(p):
             return p
@@ -105,11 +105,11 @@ class Platform:
     def status(self):
         return self.ctl_json("status")
 
-    def start_nf(self, *argv, name=None):
+    def start_nf(self, *argv, name=None, env=None):
         name = name or os.path.basename(argv[0])
         out = open(self.path(f"{name}-{len(self.nfs)}.out"), "w+")
         p = subprocess.Popen([binary(argv[0]), *argv[1:]], stdout=out, stderr=subprocess.STDOUT,
-                             env=self.env)
+                             env=dict(self.env, **(env or {})))
         p.out = out
         self.nfs.append(p)
         return p
