@@ -62,6 +62,26 @@ static int refresh_replicas(struct netvmd *d)
 	return 0;
 }
 
+int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid)
+{
+	struct nf_slot *sl = &d->slots[s];
+	struct netvm_ring_shm *rx = netvm_region_ring(&d->region, 2 * s);
+	struct netvm_ring_shm *tx = netvm_region_ring(&d->region, 2 * s + 1);
+
+	/* Fresh rings: the last NF in this slot may have left them anywhere. */
+	netvm_ring_shm_init(rx, d->cfg.ring_size);
+	netvm_ring_shm_init(tx, d->cfg.ring_size);
+	netvm_ring_attach(&sl->to_nf, rx, d->cfg.ring_size, 1);
+	netvm_ring_attach(&sl->from_nf, tx, d->cfg.ring_size, 0);
+	memset(&sl->stats, 0, sizeof(sl->stats));
+	sl->pend_head = sl->pend_tail = 0;
+	sl->service = svc;
+	sl->instance = ++d->next_instance;
+	sl->pid = pid;
+	atomic_store_explicit(&sl->state, SLOT_RUNNING, memory_order_release);
+	return sl->instance;
+}
+
 static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	const char *service = json_string_value(json_object_get(req, "service"));
@@ -81,19 +101,7 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 	if (s == (int)d->nslots)
 		return error_reply(EBUSY, "no free NF slot (max_nfs is %u)", d->nslots);
 	sl = &d->slots[s];
-	/* Fresh rings: the last NF in this slot may have left them anywhere. */
-	netvm_ring_shm_init(netvm_region_ring(&d->region, 2 * (uint32_t)s), d->cfg.ring_size);
-	netvm_ring_shm_init(netvm_region_ring(&d->region, 2 * (uint32_t)s + 1), d->cfg.ring_size);
-	netvm_ring_attach(&sl->to_nf, netvm_region_ring(&d->region, 2 * (uint32_t)s),
-			  d->cfg.ring_size, 1);
-	netvm_ring_attach(&sl->from_nf, netvm_region_ring(&d->region, 2 * (uint32_t)s + 1),
-			  d->cfg.ring_size, 0);
-	memset(&sl->stats, 0, sizeof(sl->stats));
-	sl->pend_head = sl->pend_tail = 0;
-	sl->service = (uint16_t)svc;
-	sl->instance = ++d->next_instance;
-	sl->pid = c->pid;
-	atomic_store_explicit(&sl->state, SLOT_RUNNING, memory_order_release);
+	slot_open(d, (uint32_t)s, (uint16_t)svc, c->pid);
 	c->slot = s;
 	if (refresh_replicas(d) < 0)
 		LOG_ERR("manager", "out of memory: replicas of '%s' not updated", service);
@@ -151,6 +159,14 @@ static json_t *status_ports(struct netvmd *d)
 			      (json_int_t)CTR(p->stats.rx_too_big), "tx_error",
 			      (json_int_t)CTR(p->stats.tx_error), "rx_done", (int)CTR(p->rx_done),
 			      "rx_paused", (int)atomic_load(&p->rx_paused)));
+		if (CTR(p->stats.lat_samples))
+			json_object_set_new(
+			    json_array_get(a, i), "latency",
+			    json_pack("{s:I, s:I, s:I, s:I}", "samples",
+				      (json_int_t)CTR(p->stats.lat_samples), "p50_ns",
+				      (json_int_t)CTR(p->stats.lat_p50_ns), "p99_ns",
+				      (json_int_t)CTR(p->stats.lat_p99_ns), "p999_ns",
+				      (json_int_t)CTR(p->stats.lat_p999_ns)));
 	}
 	return a;
 }

@@ -111,6 +111,7 @@ struct netvmd {
 	_Atomic bool stop;
 	struct netvm_doorbell *bell; /* NFs ring it when the switch sleeps */
 	bool congested;		     /* backpressure: an NF ring is full, hold the ports */
+	uint32_t buf_size;	     /* bytes per buffer, for validation */
 	struct sw_drops drops;
 	pthread_t sw_thread;
 	/* manager-only state */
@@ -121,6 +122,15 @@ struct netvmd {
 
 /* Relaxed read of a counter the switch thread writes. */
 #define CTR(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* daemon.c */
+/* Build the data plane from d->cfg: region, pool, NF slots, ports, routes. */
+int netvmd_open(struct netvmd *d);
+/* Undo netvmd_open() (also after a partial one) and free the configuration. */
+void netvmd_close(struct netvmd *d);
+/* manager.c: give NF slot @s a fresh pair of rings and mark it RUNNING for
+ * service @svc; returns the instance number. */
+int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid);
 
 /* route.c */
 /* The table the configuration describes (no replicas yet), or NULL. */

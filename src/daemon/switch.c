@@ -104,9 +104,7 @@ static inline void to_service(struct netvmd *d, const struct route_table *rt, ui
 	/* Same flow, same replica: pick by flow hash when there is a choice. */
 	s = r->n == 1 ? r->slots[0] : r->slots[flow_hash(d, desc, m) % r->n];
 	struct nf_slot *sl = &d->slots[s];
-	desc->action = NETVM_ACT_NEXT;
-	desc->flags = 0;
-	desc->dst = 0;
+	/* action, flags and dst are the last NF's: the library resets them. */
 	desc->hash = m->hash;
 	sl->pend[sl->pend_tail++ & sl->pend_mask] = *desc;
 	if (((sl->pend_tail - sl->pend_head) & (SW_STAGE - 1)) == 0)
@@ -181,8 +179,7 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 	}
 	m = &d->pool.meta[desc->buf];
 	m->owner = POOL_OWNER_SWITCH;
-	sl->stats.tx++;
-	if ((uint32_t)desc->off + desc->len > (1u << d->region.buf_shift) || desc->len == 0)
+	if ((uint32_t)desc->off + desc->len > d->buf_size || desc->len == 0)
 		goto bad;
 	switch (desc->action) {
 	case NETVM_ACT_NEXT:
@@ -219,6 +216,7 @@ static uint32_t poll_nf(struct netvmd *d, const struct route_table *rt, uint32_t
 	struct netvm_desc desc[SW_BURST];
 	uint32_t n = netvm_ring_dequeue_burst(&sl->from_nf, desc, SW_BURST);
 
+	sl->stats.tx += n; /* returned, valid or not (bad ones are also in bad_desc) */
 	for (uint32_t i = 0; i < n; i++)
 		from_nf(d, rt, s, &desc[i]);
 	return n;
@@ -324,6 +322,7 @@ int switch_init(struct netvmd *d)
 		while (cap < d->pool.n + SW_STAGE)
 			cap <<= 1;
 	d->bell = netvm_region_bell(&d->region);
+	d->buf_size = 1u << d->region.buf_shift;
 	for (uint32_t s = 0; s < d->nslots; s++) {
 		d->slots[s].pend = calloc(cap, sizeof(struct netvm_desc));
 		if (!d->slots[s].pend)

@@ -22,6 +22,9 @@ struct port_stats {
 	uint64_t rx_nobuf;     /* received packets dropped: pool empty */
 	uint64_t rx_too_big;   /* received packets dropped: larger than a buffer */
 	uint64_t tx_error;     /* packets the backend failed to send (freed) */
+	/* Latency of packets the port itself stamped on receive (gen), over the
+	 * last measurement window; 0 when the port does not measure. */
+	uint64_t lat_samples, lat_p50_ns, lat_p99_ns, lat_p999_ns;
 };
 
 struct netvm_port;

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -63,7 +64,11 @@ class Platform:
         self.daemon_log = open(self.path("netvmd.log"), "w+")
         self.daemon = subprocess.Popen([binary("netvmd"), "-c", self.config],
                                        stdout=self.daemon_log, stderr=subprocess.STDOUT)
-        wait_for("the daemon's control socket", self._daemon_up, timeout=15)
+        try:
+            wait_for("the daemon's control socket", self._daemon_up, timeout=15)
+        except BaseException:
+            self.__exit__(*sys.exc_info())  # never leave a daemon behind
+            raise
         return self
 
     def _daemon_up(self):
@@ -105,10 +110,12 @@ class Platform:
     def status(self):
         return self.ctl_json("status")
 
-    def start_nf(self, *argv, name=None, env=None):
+    def start_nf(self, *argv, name=None, env=None, prefix=()):
+        """Start an NF (prefix: a wrapper command such as taskset)."""
         name = name or os.path.basename(argv[0])
         out = open(self.path(f"{name}-{len(self.nfs)}.out"), "w+")
-        p = subprocess.Popen([binary(argv[0]), *argv[1:]], stdout=out, stderr=subprocess.STDOUT,
+        p = subprocess.Popen([*prefix, binary(argv[0]), *argv[1:]], stdout=out,
+                             stderr=subprocess.STDOUT,
                              env=dict(self.env, **(env or {})))
         p.out = out
         self.nfs.append(p)
