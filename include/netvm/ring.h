@@ -9,7 +9,8 @@
  * never reloads its own index from shared memory, a peer that scribbles on
  * the ring cannot make it skip or repeat entries; the distance read from the
  * other side is clamped to the ring size, so garbage yields at most a ring
- * of garbage descriptors, which the switch validates.
+ * of garbage descriptors, which the switch validates (a consumer reads
+ * nothing while the producer index is out of range).
  *
  * Indices are free-running 32-bit counters, masked on access.
  *
@@ -131,9 +132,12 @@ static inline uint32_t netvm_ring_dequeue_burst(struct netvm_ring *r, struct net
 	if (avail < n || avail > r->size) {
 		r->cached = atomic_load_explicit(&r->shm->prod, memory_order_acquire);
 		avail = r->cached - r->local;
-		if (avail > r->size) { /* producer index is garbage: take one ring's worth */
-			r->cached = r->local + r->size;
-			avail = r->size;
+		/* Producer index is garbage: take nothing.  Taking a ring's worth
+		 * would move local past the producer's real index for good, and
+		 * every later read would be garbage too. */
+		if (avail > r->size) {
+			r->cached = r->local;
+			avail = 0;
 		}
 	}
 	if (n > avail)

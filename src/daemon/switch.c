@@ -170,9 +170,9 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 	struct buf_meta *m;
 
 	if (!netvm_pool_owned_by(&d->pool, desc->buf, (uint16_t)s)) {
-		/* Not this NF's to give: leave the buffer where it is. */
+		/* Not this NF's to give: leave the buffer where it is.  No packet
+		 * is dropped, so only the NF's counter moves (drops stay packets). */
 		sl->stats.bad_desc++;
-		d->drops.bad_desc++;
 		LOG_WARN_RL("switch", "NF slot %u returned buffer %u it does not hold", s,
 			    desc->buf);
 		return;

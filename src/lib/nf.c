@@ -302,13 +302,14 @@ static void drain_rx(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
  * goes through the handler (a firewall must not be bypassed on its way out). */
 static void leave(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
 {
-	json_t *req = json_pack("{s:s}", "cmd", "detach"), *rep = NULL;
+	json_t *req, *rep = NULL;
 	struct timespec start, now;
 	int fd = -1;
 
 	if (nf->left)
 		return;
 	nf->left = true;
+	req = json_pack("{s:s}", "cmd", "detach"); /* after the check: a second call leaked it */
 	if (!nf->daemon_gone && req && netvm_ctl_send(nf->ctl->fd, req, -1) == 0) {
 		clock_gettime(CLOCK_MONOTONIC, &start);
 		for (;;) {
