@@ -90,6 +90,10 @@ struct netvm_region {
 	uint32_t buf_shift;
 	uint64_t buf_off;
 	uint32_t nbufs;
+	/* Private copies of the layout: a peer sharing the region may scribble
+	 * on the header, so nothing after mapping reads offsets from it. */
+	uint64_t ring_off, bell_off;
+	uint32_t ring_stride;
 	size_t map_len; /**< bytes mapped at seg[0] when mapped in one piece, else 0 */
 	int fd;		/**< backing fd, or -1 */
 	bool hugepages; /**< backed by huge pages (creator only) */
@@ -117,7 +121,7 @@ static inline struct netvm_ring_shm *netvm_region_ring(const struct netvm_region
 /** The switch's doorbell. */
 static inline struct netvm_doorbell *netvm_region_bell(const struct netvm_region *r)
 {
-	return (struct netvm_doorbell *)netvm_region_addr(r, r->hdr->bell_off);
+	return (struct netvm_doorbell *)netvm_region_addr(r, r->bell_off);
 }
 
 /** Name of service @p id from the region's directory ("" when out of range). */

@@ -107,6 +107,9 @@ static void set_translation(struct netvm_region *r, const struct netvm_region_hd
 	r->buf_shift = h->buf_shift;
 	r->buf_off = h->buf_off;
 	r->nbufs = h->nbufs;
+	r->ring_off = h->ring_off;
+	r->ring_stride = h->ring_stride;
+	r->bell_off = h->bell_off;
 }
 
 /* Map @len bytes of @fd in one piece; the segment table gets @seg_shift. */
@@ -209,9 +212,8 @@ int netvm_region_create(struct netvm_region *r, const struct netvm_region_params
 	}
 	uint8_t *base = r->seg[0];
 	memcpy(base, &h, sizeof(h));
-	r->hdr = (const struct netvm_region_hdr *)base; /* rings are reached through it */
-	r->seg_shift = h.seg_shift;
-	r->seg_mask = (1ull << h.seg_shift) - 1;
+	set_translation(r,
+			(const struct netvm_region_hdr *)base); /* rings are reached through it */
 	for (uint32_t i = 0; i < h.n_services; i++)
 		strncpy((char *)base + h.dir_off + (uint64_t)i * NETVM_NAME_MAX, service_names[i],
 			NETVM_NAME_MAX - 1);

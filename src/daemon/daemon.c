@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Bringing a daemon's data plane up from its configuration, and down. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,53 @@ static int create_region(struct netvmd *d)
 	return 0;
 }
 
+/* One region per named domain, sized for what a few NFs can hold at once. */
+static int create_domains(struct netvmd *d)
+{
+	const struct netvm_config *c = &d->cfg;
+	const char *svc[c->nservices + 1], *port[c->nports + 1];
+
+	d->svc_domain = calloc((size_t)c->nservices + 1, sizeof(*d->svc_domain));
+	d->dom = calloc((size_t)c->nservices + 1, sizeof(*d->dom));
+	if (!d->svc_domain || !d->dom)
+		return -ENOMEM;
+	d->ndomains = 1;
+	for (int i = 0; i < c->nservices; i++)
+		svc[i] = c->services[i].name;
+	for (int i = 0; i < c->nports; i++)
+		port[i] = c->ports[i].name;
+	for (int i = 0; i < c->nservices; i++) {
+		const char *name = c->services[i].domain;
+		uint16_t k;
+		if (!name[0])
+			continue;
+		for (k = 1; k < d->ndomains && strcmp(d->dom[k].name, name); k++)
+			;
+		d->svc_domain[i] = k;
+		if (k < d->ndomains)
+			continue;
+		struct domain *dm = &d->dom[d->ndomains++];
+		struct netvm_region_params p = {
+		    .nbufs = 4 * c->ring_size < 1024 ? 1024 : 4 * c->ring_size,
+		    .buf_size = c->buf_size,
+		    .headroom = c->headroom,
+		    .ring_size = c->ring_size,
+		    .nf_slots = c->max_nfs,
+		    .n_services = (uint32_t)c->nservices,
+		    .n_ports = (uint32_t)c->nports,
+		    .domain = k,
+		};
+		snprintf(dm->name, sizeof(dm->name), "%s", name);
+		int ret = netvm_region_create(&dm->region, &p, svc, port);
+		if (ret < 0)
+			return ret;
+		if (netvm_pool_init(&dm->pool, &dm->region) < 0)
+			return -ENOMEM;
+		LOG_INFO("netvmd", "domain '%s': its own region of %u buffers", name, p.nbufs);
+	}
+	return 0;
+}
+
 int netvmd_open(struct netvmd *d)
 {
 	char err[512];
@@ -75,6 +123,8 @@ int netvmd_open(struct netvmd *d)
 		LOG_ERR("netvmd", "out of memory for the pool");
 		return -ENOMEM;
 	}
+	if ((ret = create_domains(d)) < 0)
+		return ret;
 	d->nslots = d->cfg.max_nfs;
 	d->slots = calloc(d->nslots, sizeof(*d->slots));
 	if (!d->slots || switch_init(d) < 0)
@@ -104,6 +154,15 @@ void netvmd_close(struct netvmd *d)
 	netvm_pool_fini(&d->pool);
 	if (d->region.seg)
 		netvm_region_unmap(&d->region);
+	for (uint16_t k = 1; d->dom && k < d->ndomains; k++) {
+		netvm_pool_fini(&d->dom[k].pool);
+		if (d->dom[k].region.seg)
+			netvm_region_unmap(&d->dom[k].region);
+	}
+	free(d->dom);
+	free(d->svc_domain);
+	d->dom = NULL;
+	d->svc_domain = NULL;
 	netvm_config_free(&d->cfg);
 	d->ports = NULL;
 	d->port_stage = NULL;

@@ -39,6 +39,9 @@ struct nf_stats {
 
 struct nf_slot {
 	_Atomic int state; /* enum slot_state */
+	_Atomic bool cut;  /* set by the switch: too many bad descriptors, disconnect it */
+	uint16_t domain;   /* security domain: whose region its rings and buffers are in */
+	uint64_t bad_desc_limit;
 	uint16_t service;
 	int instance;
 	pid_t pid;
@@ -61,6 +64,15 @@ struct sw_drops {
 	uint64_t nf_gone;   /* the NF died or left holding it, or its service has no instance */
 	uint64_t nf_drop;   /* an NF asked for the drop */
 	uint64_t port_tx;   /* a port could not send it */
+	uint64_t no_buffer; /* no free buffer to copy it into another domain */
+};
+
+/* A security domain: a region and its pool.  Domain 0 is the trusted one the
+ * ports use (d->region, d->pool); every other domain is reached by copying. */
+struct domain {
+	char name[NETVM_NAME_MAX];
+	struct netvm_region region;
+	struct netvm_pool pool;
 };
 
 struct route_chain {
@@ -99,8 +111,11 @@ struct port_stage {
 
 struct netvmd {
 	struct netvm_config cfg;
-	struct netvm_region region;
-	struct netvm_pool pool;
+	struct netvm_region region; /* domain 0 */
+	struct netvm_pool pool;	    /* domain 0 */
+	uint16_t ndomains;	    /* domains in all, 0 included */
+	struct domain *dom;	    /* dom[1..ndomains-1]; dom[0] is unused */
+	uint16_t *svc_domain;	    /* domain of each service */
 	uint16_t nports;
 	struct netvm_port *ports;
 	struct port_stage *port_stage;
@@ -119,6 +134,16 @@ struct netvmd {
 	uint32_t next_rule_id;
 	struct route_table *rt_mgr; /* the table the manager last published */
 };
+
+static inline struct netvm_region *domain_region(struct netvmd *d, uint16_t dom)
+{
+	return dom ? &d->dom[dom].region : &d->region;
+}
+
+static inline struct netvm_pool *domain_pool(struct netvmd *d, uint16_t dom)
+{
+	return dom ? &d->dom[dom].pool : &d->pool;
+}
 
 /* Relaxed read of a counter the switch thread writes. */
 #define CTR(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)

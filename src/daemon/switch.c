@@ -19,10 +19,39 @@
 
 #define SW_BURST 32
 
+static inline void drop_in(struct netvm_pool *pool, uint32_t buf, uint64_t *cause)
+{
+	netvm_pool_free(pool, buf);
+	(*cause)++;
+}
+
+/* Drop a buffer of domain 0 (where ports and trusted NFs are). */
 static inline void drop(struct netvmd *d, uint32_t buf, uint64_t *cause)
 {
-	netvm_pool_free(&d->pool, buf);
-	(*cause)++;
+	drop_in(&d->pool, buf, cause);
+}
+
+/* Copy a packet into a fresh buffer of another domain, with its routing
+ * state, and free the original.  The copy is the boundary: an NF outside
+ * domain @from never sees its memory.  False (and a counted drop) when the
+ * target pool is empty. */
+static bool cross_domain(struct netvmd *d, uint16_t from, uint16_t to, struct netvm_desc *desc)
+{
+	struct netvm_pool *src = domain_pool(d, from), *dst = domain_pool(d, to);
+	uint32_t nb;
+
+	if (!netvm_pool_alloc_burst(dst, &nb, 1)) {
+		drop_in(src, desc->buf, &d->drops.no_buffer);
+		return false;
+	}
+	memcpy(netvm_region_buf(domain_region(d, to), nb) + dst->headroom,
+	       netvm_region_buf(domain_region(d, from), desc->buf) + desc->off, desc->len);
+	dst->meta[nb] = src->meta[desc->buf];
+	dst->meta[nb].owner = POOL_OWNER_SWITCH;
+	netvm_pool_free(src, desc->buf);
+	desc->buf = nb;
+	desc->off = (uint16_t)dst->headroom;
+	return true;
 }
 
 static inline uint32_t flow_hash(struct netvmd *d, const struct netvm_desc *desc,
@@ -39,6 +68,7 @@ static inline uint32_t flow_hash(struct netvmd *d, const struct netvm_desc *desc
 static void flush_slot(struct netvmd *d, uint32_t s)
 {
 	struct nf_slot *sl = &d->slots[s];
+	struct netvm_pool *pool = domain_pool(d, sl->domain);
 	int st = atomic_load_explicit(&sl->state, memory_order_acquire);
 	uint32_t sent = 0;
 
@@ -52,7 +82,7 @@ static void flush_slot(struct netvmd *d, uint32_t s)
 				chunk = sl->pend_mask + 1 - h; /* up to the FIFO's wrap */
 			uint32_t n = netvm_ring_enqueue_burst(&sl->to_nf, &sl->pend[h], chunk);
 			for (uint32_t i = 0; i < n; i++)
-				d->pool.meta[sl->pend[h + i].buf].owner = (uint16_t)s;
+				pool->meta[sl->pend[h + i].buf].owner = (uint16_t)s;
 			sl->pend_head += n;
 			sent += n;
 			if (n < chunk)
@@ -66,9 +96,9 @@ static void flush_slot(struct netvmd *d, uint32_t s)
 			return; /* the rest waits; the ports are held meanwhile */
 	}
 	for (; sl->pend_head != sl->pend_tail; sl->pend_head++)
-		drop(d, sl->pend[sl->pend_head & sl->pend_mask].buf,
-		     st == SLOT_RUNNING || st == SLOT_LEAVING ? &d->drops.ring_full
-							      : &d->drops.nf_gone);
+		drop_in(pool, sl->pend[sl->pend_head & sl->pend_mask].buf,
+			st == SLOT_RUNNING || st == SLOT_LEAVING ? &d->drops.ring_full
+								 : &d->drops.nf_gone);
 }
 
 static void flush_port(struct netvmd *d, uint16_t p)
@@ -106,6 +136,8 @@ static inline void to_service(struct netvmd *d, const struct route_table *rt, ui
 	struct nf_slot *sl = &d->slots[s];
 	/* action, flags and dst are the last NF's: the library resets them. */
 	desc->hash = m->hash;
+	if (sl->domain && !cross_domain(d, 0, sl->domain, desc))
+		return;
 	sl->pend[sl->pend_tail++ & sl->pend_mask] = *desc;
 	if (((sl->pend_tail - sl->pend_head) & (SW_STAGE - 1)) == 0)
 		flush_slot(d, s);
@@ -167,47 +199,60 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 			   struct netvm_desc *desc)
 {
 	struct nf_slot *sl = &d->slots[s];
+	struct netvm_pool *pool = domain_pool(d, sl->domain);
 	struct buf_meta *m;
 
-	if (!netvm_pool_owned_by(&d->pool, desc->buf, (uint16_t)s)) {
+	if (!netvm_pool_owned_by(pool, desc->buf, (uint16_t)s)) {
 		/* Not this NF's to give: leave the buffer where it is.  No packet
 		 * is dropped, so only the NF's counter moves (drops stay packets). */
 		sl->stats.bad_desc++;
 		LOG_WARN_RL("switch", "NF slot %u returned buffer %u it does not hold", s,
 			    desc->buf);
+		goto check_limit;
+	}
+	pool->meta[desc->buf].owner = POOL_OWNER_SWITCH;
+	if ((uint32_t)desc->off + desc->len > d->buf_size || desc->len == 0 ||
+	    desc->action >= NETVM_ACT_MAX ||
+	    (desc->action == NETVM_ACT_SERVICE && desc->dst >= rt->nservices) ||
+	    (desc->action == NETVM_ACT_PORT && desc->dst >= d->nports)) {
+		sl->stats.bad_desc++;
+		LOG_WARN_RL("switch",
+			    "NF slot %u returned a bad descriptor (buf %u off %u len %u action %u)",
+			    s, desc->buf, desc->off, desc->len, desc->action);
+		drop_in(pool, desc->buf, &d->drops.bad_desc);
+		goto check_limit;
+	}
+	if (desc->action == NETVM_ACT_DROP) {
+		sl->stats.dropped++;
+		drop_in(pool, desc->buf, &d->drops.nf_drop);
 		return;
 	}
+	/* Back into domain 0, where routing and ports work. */
+	if (sl->domain && !cross_domain(d, sl->domain, 0, desc))
+		return;
 	m = &d->pool.meta[desc->buf];
-	m->owner = POOL_OWNER_SWITCH;
-	if ((uint32_t)desc->off + desc->len > d->buf_size || desc->len == 0)
-		goto bad;
 	switch (desc->action) {
 	case NETVM_ACT_NEXT:
 		m->hop++;
 		forward(d, rt, desc, m);
 		return;
-	case NETVM_ACT_DROP:
-		sl->stats.dropped++;
-		drop(d, desc->buf, &d->drops.nf_drop);
-		return;
 	case NETVM_ACT_SERVICE:
-		if (desc->dst >= rt->nservices)
-			goto bad;
 		m->chain = BUF_NO_CHAIN; /* leaves its chain: after this NF, out */
 		to_service(d, rt, desc->dst, desc, m);
 		return;
 	case NETVM_ACT_PORT:
-		if (desc->dst >= d->nports)
-			goto bad;
 		stage_port(d, desc->dst, desc);
 		return;
 	}
-bad:
-	sl->stats.bad_desc++;
-	LOG_WARN_RL("switch",
-		    "NF slot %u returned a bad descriptor (buf %u off %u len %u action %u)", s,
-		    desc->buf, desc->off, desc->len, desc->action);
-	drop(d, desc->buf, &d->drops.bad_desc);
+	return;
+check_limit:
+	/* Policy: an NF that keeps handing back garbage is cut off. */
+	if (sl->bad_desc_limit && sl->stats.bad_desc > sl->bad_desc_limit &&
+	    !atomic_load_explicit(&sl->cut, memory_order_relaxed)) {
+		LOG_WARN("switch", "NF instance %d: more than %llu bad descriptors, cutting it off",
+			 sl->instance, (unsigned long long)sl->bad_desc_limit);
+		atomic_store(&sl->cut, true);
+	}
 }
 
 static uint32_t poll_nf(struct netvmd *d, const struct route_table *rt, uint32_t s)
@@ -231,7 +276,7 @@ static void reap_slot(struct netvmd *d, const struct route_table *rt, uint32_t s
 	while ((n = poll_nf(d, rt, s)) > 0 && got < 4 * sl->from_nf.size)
 		got += n;
 	flush_slot(d, s); /* not RUNNING: staged packets are counted nf_gone */
-	n = netvm_pool_reclaim(&d->pool, (uint16_t)s);
+	n = netvm_pool_reclaim(domain_pool(d, sl->domain), (uint16_t)s);
 	d->drops.nf_gone += n;
 	LOG_INFO("switch",
 		 "NF instance %d (slot %u) gone: %u packets taken back, %u buffers reclaimed",
@@ -303,6 +348,10 @@ static void *switch_main(void *arg)
 		bool ports_live = false;
 		for (uint16_t p = 0; p < d->nports; p++)
 			ports_live |= !d->ports[p].rx_done && !atomic_load(&d->ports[p].rx_paused);
+		/* NFs of other domains ring their own region's bell, not ours. */
+		for (uint32_t s = 0; s < d->nslots; s++)
+			ports_live |=
+			    d->slots[s].domain && atomic_load(&d->slots[s].state) == SLOT_RUNNING;
 		netvm_sleep(&d->bell->sleeping, switch_idle, d,
 			    ports_live ? 50000ull : 100000000ull);
 	}

@@ -397,3 +397,8 @@ void netvm_nf_close_local(struct netvm_nf *nf)
 {
 	free(nf);
 }
+
+const struct netvm_region *netvm_nf_region(const struct netvm_nf *nf)
+{
+	return &nf->region;
+}

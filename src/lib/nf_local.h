@@ -15,4 +15,8 @@
 struct netvm_nf *netvm_nf_open_local(const struct netvm_region *r, uint32_t slot);
 void netvm_nf_close_local(struct netvm_nf *nf);
 
+/* The region an NF handle has mapped (for test tools that misbehave on
+ * purpose). */
+const struct netvm_region *netvm_nf_region(const struct netvm_nf *nf);
+
 #endif

@@ -163,6 +163,7 @@ def drained(pf):
     """The status once every port has read all its input and every buffer is
     back in the pool (nothing in flight), else None."""
     st = pf.status()
-    if all(p["rx_done"] for p in st["ports"]) and st["pool"]["free"] == st["pool"]["buffers"]:
+    pools = [st["pool"]] + st.get("domains", [])
+    if all(p["rx_done"] for p in st["ports"]) and all(p["free"] == p["buffers"] for p in pools):
         return st
     return None
