@@ -160,10 +160,10 @@ def accounting(st):
 
 
 def drained(pf):
-    """The status once every port has read all its input and every buffer is
-    back in the pool (nothing in flight), else None."""
+    """The status once every port has read all its input (or is paused) and
+    every buffer is back in its pool (nothing in flight), else None."""
     st = pf.status()
     pools = [st["pool"]] + st.get("domains", [])
-    if all(p["rx_done"] for p in st["ports"]) and all(p["free"] == p["buffers"] for p in pools):
+    if all(p["rx_done"] or p.get("rx_paused") for p in st["ports"]) and all(p["free"] == p["buffers"] for p in pools):
         return st
     return None
