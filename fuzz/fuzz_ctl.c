@@ -44,40 +44,16 @@ static void fatal(const char *what)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char err[512];
-	struct netvm_region_params p;
 
 	netvm_log_set_level(NETVM_LOG_ERR);
 	signal(SIGPIPE, SIG_IGN);
 	if (netvm_config_parse("fuzz_ctl.yaml", config, sizeof(config) - 1, &d.cfg, err,
 			       sizeof(err)) < 0)
 		fatal(err);
-	const char *svc[] = {d.cfg.services[0].name, d.cfg.services[1].name,
-			     d.cfg.services[2].name};
-	const char *port[] = {d.cfg.ports[0].name, d.cfg.ports[1].name};
-	p = (struct netvm_region_params){.nbufs = d.cfg.nbufs,
-					 .buf_size = d.cfg.buf_size,
-					 .headroom = d.cfg.headroom,
-					 .ring_size = d.cfg.ring_size,
-					 .nf_slots = d.cfg.max_nfs,
-					 .n_services = 3,
-					 .n_ports = 2};
-	if (netvm_region_create(&d.region, &p, svc, port) < 0)
-		fatal("region");
-	if (netvm_pool_init(&d.pool, &d.region) < 0)
-		fatal("pool");
-	d.nslots = d.cfg.max_nfs;
-	d.slots = calloc(d.nslots, sizeof(*d.slots));
-	d.nports = 2;
-	d.ports = calloc(2, sizeof(*d.ports));
-	d.port_stage = calloc(2, sizeof(*d.port_stage));
-	if (!d.slots || !d.ports || !d.port_stage)
-		fatal("memory");
-	for (uint16_t i = 0; i < 2; i++) {
-		if (port_open(&d.ports[i], i, &d.cfg.ports[i], &d.pool) < 0)
-			fatal("port");
-		d.ports[i].out_id = i;
+	if (netvmd_open(&d) < 0) /* region, pool, domains, slots, ports, routes */
+		fatal("netvmd_open");
+	for (uint16_t i = 0; i < d.nports; i++)
 		atomic_store(&d.ports[i].rx_paused, true);
-	}
 	atomic_store(&d.stop, true); /* no switch thread: quiesce returns at once */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("socketpair");
@@ -98,7 +74,7 @@ static void reset(void)
 		fatal(err);
 	d.rt_mgr = rt;
 	atomic_store(&d.rt, rt);
-	d.next_rule_id = 0;
+	d.next_rule_id = rt->nrules;
 	for (uint16_t i = 0; i < d.nports; i++)
 		atomic_store(&d.ports[i].rx_paused, true);
 }

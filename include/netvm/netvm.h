@@ -54,11 +54,20 @@ struct netvm_pkt {
 	struct netvm_desc desc; /**< the descriptor (action and dst are set by the helpers) */
 };
 
+/** What netvm_nf_run() does when its rx ring is empty. */
+enum netvm_idle {
+	NETVM_IDLE_DEFAULT = 0, /**< $NETVM_IDLE (poll|adaptive|sleep), else adaptive */
+	NETVM_IDLE_POLL,	/**< busy-poll: lowest latency, burns a core */
+	NETVM_IDLE_ADAPTIVE,	/**< poll a few microseconds, then sleep until woken */
+	NETVM_IDLE_SLEEP,	/**< sleep as soon as the ring is empty */
+};
+
 /** Options for netvm_nf_attach(); NULL means all defaults. */
 struct netvm_nf_opts {
-	const char
-	    *socket_path; /**< control socket (default: $NETVM_SOCKET or NETVM_DEFAULT_SOCKET) */
-	bool quiet;	  /**< no informational messages on stderr */
+	/** control socket (default: $NETVM_SOCKET, else NETVM_DEFAULT_SOCKET) */
+	const char *socket_path;
+	bool quiet;	      /**< no informational messages on stderr */
+	enum netvm_idle idle; /**< idle behaviour of netvm_nf_run() */
 };
 
 /**

@@ -7,6 +7,7 @@
  * the region; nothing in it is a pointer.
  *
  *     0                 struct netvm_region_hdr (magic, ABI, layout)
+ *     bell_off          the switch's doorbell: NFs wake a sleeping switch
  *     dir_off           names of services and ports (id -> name)
  *     ring_off          nf_slots x { rx ring, tx ring }, each ring_stride bytes
  *     buf_off           nbufs buffers of buf_stride bytes (segment aligned)
@@ -53,9 +54,15 @@ struct netvm_region_hdr {
 	uint64_t buf_off;     /**< first buffer, segment aligned */
 	uint32_t nbufs;	      /**< buffers in the pool */
 	uint32_t headroom;    /**< default data offset in a buffer */
-	uint8_t reserved[72];
+	uint64_t bell_off;    /**< the switch's doorbell (struct netvm_doorbell) */
+	uint8_t reserved[64];
 };
 _Static_assert(sizeof(struct netvm_region_hdr) == 160, "region header ABI");
+
+/** Rung by NFs after they return packets, when the switch sleeps. */
+struct netvm_doorbell {
+	_Alignas(NETVM_CACHE_LINE) _Atomic uint32_t sleeping; /**< (switch) it waits on this word */
+};
 
 /** Inputs to the layout computation. */
 struct netvm_region_params {
@@ -83,6 +90,10 @@ struct netvm_region {
 	uint32_t buf_shift;
 	uint64_t buf_off;
 	uint32_t nbufs;
+	/* Private copies of the layout: a peer sharing the region may scribble
+	 * on the header, so nothing after mapping reads offsets from it. */
+	uint64_t ring_off, bell_off;
+	uint32_t ring_stride;
 	size_t map_len; /**< bytes mapped at seg[0] when mapped in one piece, else 0 */
 	int fd;		/**< backing fd, or -1 */
 	bool hugepages; /**< backed by huge pages (creator only) */
@@ -105,6 +116,12 @@ static inline struct netvm_ring_shm *netvm_region_ring(const struct netvm_region
 {
 	return (struct netvm_ring_shm *)netvm_region_addr(r, r->hdr->ring_off +
 								 (uint64_t)n * r->hdr->ring_stride);
+}
+
+/** The switch's doorbell. */
+static inline struct netvm_doorbell *netvm_region_bell(const struct netvm_region *r)
+{
+	return (struct netvm_doorbell *)netvm_region_addr(r, r->bell_off);
 }
 
 /** Name of service @p id from the region's directory ("" when out of range). */

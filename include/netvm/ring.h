@@ -26,6 +26,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 
 #include <netvm/desc.h>
@@ -70,6 +71,32 @@ int netvm_ring_shm_init(struct netvm_ring_shm *shm, uint32_t size);
  */
 int netvm_ring_attach(struct netvm_ring *r, struct netvm_ring_shm *shm, uint32_t expect_size,
 		      int producer);
+
+/*
+ * Sleeping and waking.  A consumer that finds no work raises a flag word in
+ * shared memory and waits on it (a futex); a producer checks the flag after
+ * publishing work and wakes it only if raised, so there is no syscall per
+ * packet under load.  The flag and the work are checked in opposite orders
+ * on the two sides with a full fence between, so no wakeup is lost.
+ */
+
+/** Clear @p flag and wake its sleeper (a futex wake) if it was raised. */
+void netvm_wake(_Atomic uint32_t *flag);
+
+/** Producer side, after publishing work: wake the consumer if it sleeps. */
+static inline void netvm_notify(_Atomic uint32_t *flag)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(flag, memory_order_relaxed))
+		netvm_wake(flag);
+}
+
+/**
+ * Consumer side: raise @p flag, check @p idle once more, and if still idle
+ * wait until woken or @p timeout_ns passes.
+ * @return 0 when woken (or work was found), -ETIMEDOUT on timeout.
+ */
+int netvm_sleep(_Atomic uint32_t *flag, bool (*idle)(void *arg), void *arg, uint64_t timeout_ns);
 
 /**
  * Enqueue up to @p n descriptors.  Producer side only.
@@ -121,6 +148,19 @@ static inline uint32_t netvm_ring_dequeue_burst(struct netvm_ring *r, struct net
 	atomic_store_explicit(&r->shm->cons, r->local, memory_order_release);
 	return n;
 }
+
+/** Producer side, after an enqueue: wake the consumer if it sleeps. */
+static inline void netvm_ring_notify(struct netvm_ring *r)
+{
+	netvm_notify(&r->shm->sleeping);
+}
+
+/**
+ * Consumer side: sleep until the producer enqueues something, or up to
+ * @p timeout_ns.  Returns at once if the ring is not empty.
+ * @return 0 when there may be work, -ETIMEDOUT on timeout.
+ */
+int netvm_ring_sleep(struct netvm_ring *r, uint64_t timeout_ns);
 
 /** Entries waiting to be dequeued, as seen by the consumer right now. */
 static inline uint32_t netvm_ring_count(struct netvm_ring *r)

@@ -61,7 +61,8 @@ int netvm_region_layout(const struct netvm_region_params *p, struct netvm_region
 			1u << h->buf_shift, h->ring_stride, (unsigned long long)seg);
 		return -EINVAL;
 	}
-	h->dir_off = ALIGN_UP(sizeof(*h), NETVM_CACHE_LINE);
+	h->bell_off = ALIGN_UP(sizeof(*h), NETVM_CACHE_LINE);
+	h->dir_off = h->bell_off + sizeof(struct netvm_doorbell);
 	off = h->dir_off + (uint64_t)(p->n_services + p->n_ports) * NETVM_NAME_MAX;
 	if (off > seg) {
 		LOG_ERR("region", "too many names for the first segment");
@@ -92,7 +93,8 @@ int netvm_region_check(const struct netvm_region_hdr *h, uint64_t size)
 	    h->buf_off & ((1ull << h->seg_shift) - 1) ||
 	    h->buf_off + ((uint64_t)h->nbufs << h->buf_shift) > h->total_size ||
 	    h->dir_off + (uint64_t)(h->n_services + h->n_ports) * NETVM_NAME_MAX > h->ring_off ||
-	    h->headroom >= (1u << h->buf_shift))
+	    h->headroom >= (1u << h->buf_shift) || h->bell_off % NETVM_CACHE_LINE ||
+	    h->bell_off < sizeof(*h) || h->bell_off + sizeof(struct netvm_doorbell) > h->dir_off)
 		return -EPROTO;
 	return 0;
 }
@@ -105,6 +107,9 @@ static void set_translation(struct netvm_region *r, const struct netvm_region_hd
 	r->buf_shift = h->buf_shift;
 	r->buf_off = h->buf_off;
 	r->nbufs = h->nbufs;
+	r->ring_off = h->ring_off;
+	r->ring_stride = h->ring_stride;
+	r->bell_off = h->bell_off;
 }
 
 /* Map @len bytes of @fd in one piece; the segment table gets @seg_shift. */
@@ -207,9 +212,8 @@ int netvm_region_create(struct netvm_region *r, const struct netvm_region_params
 	}
 	uint8_t *base = r->seg[0];
 	memcpy(base, &h, sizeof(h));
-	r->hdr = (const struct netvm_region_hdr *)base; /* rings are reached through it */
-	r->seg_shift = h.seg_shift;
-	r->seg_mask = (1ull << h.seg_shift) - 1;
+	set_translation(r,
+			(const struct netvm_region_hdr *)base); /* rings are reached through it */
 	for (uint32_t i = 0; i < h.n_services; i++)
 		strncpy((char *)base + h.dir_off + (uint64_t)i * NETVM_NAME_MAX, service_names[i],
 			NETVM_NAME_MAX - 1);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sched.h>
 
+#include <grp.h>
+#include <pwd.h>
 #include <yaml.h>
 
 #include <netvm/netvm.h>
@@ -264,6 +266,20 @@ static int oom(struct ctx *c, const yaml_node_t *n)
 
 /* ---- pool, cores ------------------------------------------------------ */
 
+/* true/yes or false/no. */
+static int get_bool(struct ctx *c, const yaml_node_t *v, const char *what, bool *out)
+{
+	if (want_scalar(c, v, what))
+		return -1;
+	if (!strcmp(sval(v), "true") || !strcmp(sval(v), "yes"))
+		*out = true;
+	else if (!strcmp(sval(v), "false") || !strcmp(sval(v), "no"))
+		*out = false;
+	else
+		return fail(c, v, "%s must be true or false, got '%s'", what, sval(v));
+	return 0;
+}
+
 static int parse_pool(struct ctx *c, yaml_node_t *map)
 {
 	struct netvm_config *cfg = c->cfg;
@@ -386,21 +402,6 @@ static bool valid_ifname(const char *s)
 	return true;
 }
 
-static int get_bool(struct ctx *c, const yaml_node_t *n, const char *what, const char *port,
-		    bool *out)
-{
-	if (want_scalar(c, n, what))
-		return -1;
-	if (!strcmp(sval(n), "true") || !strcmp(sval(n), "yes"))
-		*out = true;
-	else if (!strcmp(sval(n), "false") || !strcmp(sval(n), "no"))
-		*out = false;
-	else
-		return fail(c, n, "port '%s': %s must be true or false, got '%s'", port, what,
-			    sval(n));
-	return 0;
-}
-
 /* The keys that belong to the port types the loader knows. */
 static bool is_key(const char *key, const char *const *keys)
 {
@@ -437,7 +438,9 @@ static int parse_if_key(struct ctx *c, yaml_node_t *k, yaml_node_t *v, struct cf
 		if (!strcmp(pt->type, "tap") || is_xdp)
 			return fail(c, k, "key '%s' does not apply to %s port '%s'", key, pt->type,
 				    pt->name);
-		if (get_bool(c, v, "promisc", pt->name, &b))
+		char what[NETVM_NAME_MAX + 32];
+		snprintf(what, sizeof(what), "port '%s': promisc", pt->name);
+		if (get_bool(c, v, what, &b))
 			return -1;
 		pt->promisc = b;
 	} else if (!strcmp(key, "mode")) {
@@ -523,14 +526,8 @@ static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 			continue; /* resolved once every port is known */
 		}
 		if (!strcmp(key, "paused")) {
-			if (want_scalar(c, v, "port paused"))
+			if (get_bool(c, v, "port paused", &pt->paused))
 				return -1;
-			if (!strcmp(sval(v), "true") || !strcmp(sval(v), "yes"))
-				pt->paused = true;
-			else if (strcmp(sval(v), "false") && strcmp(sval(v), "no"))
-				return fail(c, v,
-					    "port '%s': paused must be true or false, got '%s'",
-					    pt->name, sval(v));
 			continue;
 		}
 		bool gen_key = is_key(key, gen_keys);
@@ -615,6 +612,76 @@ static int parse_ports(struct ctx *c, yaml_node_t *seq)
 
 /* ---- services, chains ------------------------------------------------- */
 
+/* A user or group name or number, resolved now. */
+static int get_id(struct ctx *c, yaml_node_t *v, bool group, const char *what, uint32_t *id)
+{
+	uint64_t num;
+
+	if (want_scalar(c, v, what))
+		return -1;
+	if (parse_u64(sval(v), false, &num) == 0 && num < UINT32_MAX) {
+		*id = (uint32_t)num;
+	} else if (group) {
+		struct group *g = getgrnam(sval(v));
+		if (!g)
+			return fail(c, v, "%s: no group '%s'", what, sval(v));
+		*id = g->gr_gid;
+	} else {
+		struct passwd *pw = getpwnam(sval(v));
+		if (!pw)
+			return fail(c, v, "%s: no user '%s'", what, sval(v));
+		*id = pw->pw_uid;
+	}
+	return 0;
+}
+
+/* A list of users or groups for service @svc. */
+static int get_ids(struct ctx *c, yaml_node_t *seq, bool groups, const char *svc, uint32_t *ids,
+		   int *n)
+{
+	char what[NETVM_NAME_MAX + 32];
+
+	snprintf(what, sizeof(what), "service '%s' %s", svc, groups ? "groups" : "users");
+	if (want_sequence(c, seq, what))
+		return -1;
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++) {
+		if (*n == CFG_MAX_IDS)
+			return fail(c, node(c, *it), "%s: at most %d", what, CFG_MAX_IDS);
+		if (get_id(c, node(c, *it), groups, what, &ids[*n]))
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse_service_keys(struct ctx *c, yaml_node_t *map, struct cfg_service *s)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		const char *key = sval(k);
+
+		if (!strcmp(key, "name"))
+			continue;
+		if (!strcmp(key, "domain")) {
+			if (get_name(c, v, "service domain", s->domain))
+				return -1;
+		} else if (!strcmp(key, "users")) {
+			if (get_ids(c, v, false, s->name, s->users, &s->nusers))
+				return -1;
+		} else if (!strcmp(key, "groups")) {
+			if (get_ids(c, v, true, s->name, s->groups, &s->ngroups))
+				return -1;
+		} else if (!strcmp(key, "bad_desc_limit")) {
+			if (get_uint(c, v, "bad_desc_limit", 0, UINT64_MAX, true,
+				     &s->bad_desc_limit))
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static int parse_services(struct ctx *c, yaml_node_t *seq)
 {
 	struct netvm_config *cfg = c->cfg;
@@ -631,12 +698,20 @@ static int parse_services(struct ctx *c, yaml_node_t *seq)
 		if (n->type == YAML_MAPPING_NODE) {
 			if (check_keys(c, n, "service"))
 				return -1;
+			static const char *const keys[] = {"name", "domain", "users", "groups",
+							   "bad_desc_limit"};
 			for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-			     p < n->data.mapping.pairs.top; p++)
-				if (strcmp(sval(node(c, p->key)), "name"))
+			     p < n->data.mapping.pairs.top; p++) {
+				const char *key = sval(node(c, p->key));
+				size_t k = 0;
+				while (k < sizeof(keys) / sizeof(keys[0]) && strcmp(key, keys[k]))
+					k++;
+				if (k == sizeof(keys) / sizeof(keys[0]))
 					return fail(c, node(c, p->key),
-						    "unknown key '%s' in service",
-						    sval(node(c, p->key)));
+						    "unknown key '%s' in service (name, domain, "
+						    "users, groups, bad_desc_limit)",
+						    key);
+			}
 			nm = map_get(c, n, "name");
 			if (!nm)
 				return fail(c, n, "service has no 'name'");
@@ -656,6 +731,8 @@ static int parse_services(struct ctx *c, yaml_node_t *seq)
 		if (dup >= 0)
 			return fail(c, nm, "duplicate service name '%s' (first defined on line %d)",
 				    s->name, cfg->services[dup].line);
+		if (n->type == YAML_MAPPING_NODE && parse_service_keys(c, n, s))
+			return -1;
 		cfg->nservices++;
 	}
 	return 0;
@@ -806,12 +883,16 @@ enum top_key {
 	K_CHAINS,
 	K_DEFCHAIN,
 	K_RULES,
+	K_BACKPRESSURE,
+	K_SWIDLE,
+	K_SOCKGROUP,
 	K_COUNT
 };
 
 static const char *const top_names[K_COUNT] = {
-    "socket", "pool",	  "ring_size", "max_nfs",	"cores",
-    "ports",  "services", "chains",    "default_chain", "rules",
+    "socket",	    "pool",	   "ring_size",	   "max_nfs",	    "cores",
+    "ports",	    "services",	   "chains",	   "default_chain", "rules",
+    "backpressure", "switch_idle", "socket_group",
 };
 
 static void set_defaults(struct netvm_config *cfg)
@@ -891,6 +972,21 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 	}
 	if (val[K_RULES] && parse_rules(c, val[K_RULES]))
 		return -1;
+	if (val[K_BACKPRESSURE] &&
+	    get_bool(c, val[K_BACKPRESSURE], "backpressure", &cfg->backpressure))
+		return -1;
+	if (val[K_SOCKGROUP] && get_id(c, val[K_SOCKGROUP], true, "socket_group", &cfg->socket_gid))
+		return -1;
+	if (val[K_SWIDLE]) {
+		yaml_node_t *v = val[K_SWIDLE];
+		if (want_scalar(c, v, "switch_idle"))
+			return -1;
+		if (!strcmp(sval(v), "poll"))
+			cfg->switch_poll = true;
+		else if (strcmp(sval(v), "adaptive"))
+			return fail(c, v, "switch_idle must be poll or adaptive, got '%s'",
+				    sval(v));
+	}
 	return 0;
 }
 

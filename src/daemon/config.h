@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <limits.h>
+#include <sys/types.h>
 
 #include <netvm/region.h>
 #include <netvm/match.h>
@@ -41,9 +42,21 @@ struct cfg_port {
 	enum cfg_zerocopy zerocopy;  /* af_xdp: zero-copy auto | yes | no */
 };
 
+#define CFG_MAX_IDS 16 /* users or groups allowed per service */
+
 struct cfg_service {
 	char name[NETVM_NAME_MAX];
 	int line;
+	/* Security domain: "" is the shared trusted domain; any other name is
+	 * a domain with a region of its own, reached only through copies. */
+	char domain[NETVM_NAME_MAX];
+	/* Who may attach (SO_PEERCRED): a uid in users or a primary gid in
+	 * groups.  Neither given: root and the daemon's own user. */
+	int nusers, ngroups;
+	uid_t users[CFG_MAX_IDS];
+	gid_t groups[CFG_MAX_IDS];
+	/* Cut the NF off after this many invalid descriptors (0: never). */
+	uint64_t bad_desc_limit;
 };
 
 struct cfg_chain {
@@ -60,15 +73,18 @@ struct cfg_rule {
 };
 
 struct netvm_config {
-	char path[PATH_MAX];		    /* file it came from */
-	char socket[PATH_MAX];		    /* control socket, default NETVM_DEFAULT_SOCKET */
-	uint32_t nbufs;			    /* pool.buffers, default 16384 */
-	uint32_t buf_size;		    /* pool.buffer_size, default 2048 */
-	uint32_t headroom;		    /* pool.headroom, default 128 */
-	uint32_t ring_size;		    /* ring_size, default 1024, power of two */
-	uint32_t max_nfs;		    /* max_nfs, default 16 */
-	enum cfg_hugepages hugepages;	    /* pool.hugepages: auto | yes | no */
-	int switch_core;		    /* cores.switch, -1 = not pinned */
+	char path[PATH_MAX];	      /* file it came from */
+	char socket[PATH_MAX];	      /* control socket, default NETVM_DEFAULT_SOCKET */
+	gid_t socket_gid;	      /* socket_group: the group that may connect (0: root only) */
+	uint32_t nbufs;		      /* pool.buffers, default 16384 */
+	uint32_t buf_size;	      /* pool.buffer_size, default 2048 */
+	uint32_t headroom;	      /* pool.headroom, default 128 */
+	uint32_t ring_size;	      /* ring_size, default 1024, power of two */
+	uint32_t max_nfs;	      /* max_nfs, default 16 */
+	enum cfg_hugepages hugepages; /* pool.hugepages: auto | yes | no */
+	int switch_core;	      /* cores.switch, -1 = not pinned */
+	bool switch_poll;	      /* switch_idle: poll (never sleep) | adaptive (default) */
+	bool backpressure; /* a full NF ring holds packets back instead of dropping them */
 	char default_chain[NETVM_NAME_MAX]; /* chains.default... name of the default chain */
 	int nports, nservices, nchains, nrules;
 	struct cfg_port *ports;

@@ -31,7 +31,13 @@ static void usage(FILE *f)
 
 static void print_summary(struct netvmd *d)
 {
-	fprintf(stderr, "netvmd: pool %u/%u buffers free\n", d->pool.nfree, d->pool.n);
+	uint64_t held = 0;
+
+	for (uint16_t i = 0; i < d->nports; i++)
+		held +=
+		    d->ports[i].stats.held; /* lent to the kernel (af_xdp), given back at close */
+	fprintf(stderr, "netvmd: pool %u/%u buffers free, %llu held by ports\n", d->pool.nfree,
+		d->pool.n, (unsigned long long)held);
 	for (uint16_t i = 0; i < d->nports; i++)
 		fprintf(stderr, "netvmd: port %-12s rx %10llu  tx %10llu\n", d->ports[i].name,
 			(unsigned long long)d->ports[i].stats.rx,
@@ -42,63 +48,6 @@ static void print_summary(struct netvmd *d)
 		(unsigned long long)d->drops.ring_full, (unsigned long long)d->drops.no_route,
 		(unsigned long long)d->drops.bad_desc, (unsigned long long)d->drops.nf_gone,
 		(unsigned long long)d->drops.nf_drop, (unsigned long long)d->drops.port_tx);
-}
-
-static int open_ports(struct netvmd *d)
-{
-	d->nports = (uint16_t)d->cfg.nports;
-	d->ports = calloc(d->nports ? d->nports : 1, sizeof(*d->ports));
-	d->port_stage = calloc(d->nports ? d->nports : 1, sizeof(*d->port_stage));
-	if (!d->ports || !d->port_stage)
-		return -ENOMEM;
-	for (uint16_t i = 0; i < d->nports; i++) {
-		int ret = port_open(&d->ports[i], i, &d->cfg.ports[i], &d->pool);
-		if (ret < 0) {
-			while (i-- > 0)
-				port_close(&d->ports[i]);
-			d->nports = 0;
-			return ret;
-		}
-	}
-	/* Chains end at the port's output (itself unless configured). */
-	for (uint16_t i = 0; i < d->nports; i++) {
-		d->ports[i].out_id = i;
-		atomic_store(&d->ports[i].rx_paused, d->cfg.ports[i].paused);
-		for (uint16_t j = 0; j < d->nports; j++)
-			if (!strcmp(d->cfg.ports[i].output, d->ports[j].name))
-				d->ports[i].out_id = j;
-	}
-	return 0;
-}
-
-static int create_region(struct netvmd *d)
-{
-	const struct netvm_config *c = &d->cfg;
-	const char *svc[c->nservices + 1], *port[c->nports + 1];
-	struct netvm_region_params p = {
-	    .nbufs = c->nbufs,
-	    .buf_size = c->buf_size,
-	    .headroom = c->headroom,
-	    .ring_size = c->ring_size,
-	    .nf_slots = c->max_nfs,
-	    .n_services = (uint32_t)c->nservices,
-	    .n_ports = (uint32_t)c->nports,
-	};
-	int ret;
-
-	for (int i = 0; i < c->nservices; i++)
-		svc[i] = c->services[i].name;
-	for (int i = 0; i < c->nports; i++)
-		port[i] = c->ports[i].name;
-	ret = netvm_region_create(&d->region, &p, svc, port);
-	if (ret < 0)
-		return ret;
-	if (c->hugepages == CFG_HUGE_YES && !d->region.hugepages) {
-		LOG_ERR("netvmd", "pool.hugepages is 'yes' but no huge pages could be had");
-		netvm_region_unmap(&d->region);
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -153,25 +102,11 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (create_region(&d) < 0)
-		goto out_cfg;
-	if (netvm_pool_init(&d.pool, &d.region) < 0) {
-		LOG_ERR("netvmd", "out of memory for the pool");
-		goto out_region;
-	}
-	d.nslots = d.cfg.max_nfs;
-	d.slots = calloc(d.nslots, sizeof(*d.slots));
-	if (!d.slots || open_ports(&d) < 0)
-		goto out_pool;
-	d.rt_mgr = route_from_config(&d, err, sizeof(err));
-	if (!d.rt_mgr) {
-		LOG_ERR("netvmd", "%s", err);
-		goto out_ports;
-	}
-	atomic_store(&d.rt, d.rt_mgr);
+	if (netvmd_open(&d) < 0)
+		goto out;
 	if (switch_start(&d) < 0) {
 		LOG_ERR("netvmd", "cannot start the switch thread");
-		goto out_rt;
+		goto out;
 	}
 	LOG_INFO("netvmd", "%d ports, %d services, %u buffers of %u B, rings of %u, %u NF slots",
 		 d.cfg.nports, d.cfg.nservices, d.pool.n, 1u << d.region.buf_shift, d.cfg.ring_size,
@@ -188,19 +123,7 @@ int main(int argc, char **argv)
 	}
 	switch_stop(&d);
 	print_summary(&d);
-out_rt:
-	route_free(d.rt_mgr);
-out_ports:
-	for (uint16_t i = 0; i < d.nports; i++)
-		port_close(&d.ports[i]);
-	free(d.ports);
-	free(d.port_stage);
-out_pool:
-	free(d.slots);
-	netvm_pool_fini(&d.pool);
-out_region:
-	netvm_region_unmap(&d.region);
-out_cfg:
-	netvm_config_free(&d.cfg);
+out:
+	netvmd_close(&d);
 	return ret;
 }

@@ -24,7 +24,26 @@ struct client {
 	struct netvm_ctl_conn conn;
 	int slot; /* NF slot this connection registered, or -1 */
 	pid_t pid;
+	uid_t uid; /* of the peer, from SO_PEERCRED */
+	gid_t gid;
 };
+
+/* May this peer attach as service @svc?  The configuration lists users and
+ * groups; without a list, root and the daemon's own user may. */
+static bool authorized(const struct netvmd *d, const struct client *c, int svc)
+{
+	const struct cfg_service *s = &d->cfg.services[svc];
+
+	if (!s->nusers && !s->ngroups)
+		return c->uid == 0 || c->uid == geteuid();
+	for (int i = 0; i < s->nusers; i++)
+		if (s->users[i] == c->uid)
+			return true;
+	for (int i = 0; i < s->ngroups; i++)
+		if (s->groups[i] == c->gid)
+			return true;
+	return false;
+}
 
 static const char *const state_names[] = {"free", "running", "leaving", "gone"};
 
@@ -62,6 +81,30 @@ static int refresh_replicas(struct netvmd *d)
 	return 0;
 }
 
+int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid)
+{
+	struct nf_slot *sl = &d->slots[s];
+	struct netvm_region *r = domain_region(d, d->svc_domain[svc]);
+	struct netvm_ring_shm *rx = netvm_region_ring(r, 2 * s);
+	struct netvm_ring_shm *tx = netvm_region_ring(r, 2 * s + 1);
+
+	/* Fresh rings: the last NF in this slot may have left them anywhere. */
+	netvm_ring_shm_init(rx, d->cfg.ring_size);
+	netvm_ring_shm_init(tx, d->cfg.ring_size);
+	netvm_ring_attach(&sl->to_nf, rx, d->cfg.ring_size, 1);
+	netvm_ring_attach(&sl->from_nf, tx, d->cfg.ring_size, 0);
+	memset(&sl->stats, 0, sizeof(sl->stats));
+	sl->pend_head = sl->pend_tail = 0;
+	sl->service = svc;
+	sl->domain = d->svc_domain[svc];
+	sl->bad_desc_limit = d->cfg.services[svc].bad_desc_limit;
+	atomic_store(&sl->cut, false);
+	sl->instance = ++d->next_instance;
+	sl->pid = pid;
+	atomic_store_explicit(&sl->state, SLOT_RUNNING, memory_order_release);
+	return sl->instance;
+}
+
 static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	const char *service = json_string_value(json_object_get(req, "service"));
@@ -75,33 +118,29 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 	svc = route_service_find(d, service);
 	if (svc < 0)
 		return error_reply(ENOENT, "unknown service '%s'", service);
+	if (!authorized(d, c, svc)) {
+		LOG_WARN("manager", "pid %d (uid %u gid %u) refused as '%s': not allowed",
+			 (int)c->pid, (unsigned)c->uid, (unsigned)c->gid, service);
+		return error_reply(EACCES, "uid %u gid %u may not attach as service '%s'",
+				   (unsigned)c->uid, (unsigned)c->gid, service);
+	}
 	for (s = 0; s < (int)d->nslots; s++)
 		if (atomic_load(&d->slots[s].state) == SLOT_FREE)
 			break;
 	if (s == (int)d->nslots)
 		return error_reply(EBUSY, "no free NF slot (max_nfs is %u)", d->nslots);
 	sl = &d->slots[s];
-	/* Fresh rings: the last NF in this slot may have left them anywhere. */
-	netvm_ring_shm_init(netvm_region_ring(&d->region, 2 * (uint32_t)s), d->cfg.ring_size);
-	netvm_ring_shm_init(netvm_region_ring(&d->region, 2 * (uint32_t)s + 1), d->cfg.ring_size);
-	netvm_ring_attach(&sl->to_nf, netvm_region_ring(&d->region, 2 * (uint32_t)s),
-			  d->cfg.ring_size, 1);
-	netvm_ring_attach(&sl->from_nf, netvm_region_ring(&d->region, 2 * (uint32_t)s + 1),
-			  d->cfg.ring_size, 0);
-	memset(&sl->stats, 0, sizeof(sl->stats));
-	sl->npend = 0;
-	sl->service = (uint16_t)svc;
-	sl->instance = ++d->next_instance;
-	sl->pid = c->pid;
-	atomic_store_explicit(&sl->state, SLOT_RUNNING, memory_order_release);
+	slot_open(d, (uint32_t)s, (uint16_t)svc, c->pid);
 	c->slot = s;
 	if (refresh_replicas(d) < 0)
 		LOG_ERR("manager", "out of memory: replicas of '%s' not updated", service);
 	LOG_INFO("manager", "NF pid %d attached as '%s' instance %d (slot %d)", (int)c->pid,
 		 service, sl->instance, s);
-	*pass_fd = d->region.fd;
+	/* Only its own domain's region: never another domain's fd. */
+	struct netvm_region *r = domain_region(d, sl->domain);
+	*pass_fd = r->fd;
 	return json_pack("{s:b, s:i, s:i, s:I, s:i}", "ok", 1, "instance", sl->instance, "slot", s,
-			 "region_size", (json_int_t)d->region.hdr->total_size, "ring_size",
+			 "region_size", (json_int_t)r->hdr->total_size, "ring_size",
 			 (int)d->cfg.ring_size);
 }
 
@@ -124,6 +163,7 @@ static void client_gone(struct netvmd *d, struct client *c)
 			 d->cfg.services[sl->service].name, (int)sl->pid);
 		/* The switch takes back its buffers and frees the slot. */
 		atomic_store(&sl->state, SLOT_GONE);
+		switch_kick(d);
 		refresh_replicas(d);
 	}
 	close(c->conn.fd);
@@ -150,6 +190,19 @@ static json_t *status_ports(struct netvmd *d)
 			      (json_int_t)CTR(p->stats.rx_too_big), "tx_error",
 			      (json_int_t)CTR(p->stats.tx_error), "rx_done", (int)CTR(p->rx_done),
 			      "rx_paused", (int)atomic_load(&p->rx_paused)));
+		json_t *o = json_array_get(a, i);
+		json_object_set_new(o, "held", json_integer((json_int_t)CTR(p->stats.held)));
+		json_object_set_new(o, "rx_dropped",
+				    json_integer((json_int_t)CTR(p->stats.rx_dropped)));
+		json_object_set_new(o, "info", json_string(p->info));
+		if (CTR(p->stats.lat_samples))
+			json_object_set_new(
+			    json_array_get(a, i), "latency",
+			    json_pack("{s:I, s:I, s:I, s:I}", "samples",
+				      (json_int_t)CTR(p->stats.lat_samples), "p50_ns",
+				      (json_int_t)CTR(p->stats.lat_p50_ns), "p99_ns",
+				      (json_int_t)CTR(p->stats.lat_p99_ns), "p999_ns",
+				      (json_int_t)CTR(p->stats.lat_p999_ns)));
 	}
 	return a;
 }
@@ -218,19 +271,25 @@ static json_t *cmd_status(struct netvmd *d)
 		json_array_append_new(services, json_pack("{s:i, s:s, s:[]}", "id", i, "name",
 							  d->cfg.services[i].name, "instances"));
 	json_t *nfs = status_nfs(d, services);
+	json_t *domains = json_array();
+	for (uint16_t k = 1; k < d->ndomains; k++)
+		json_array_append_new(domains,
+				      json_pack("{s:s, s:I, s:I}", "name", d->dom[k].name,
+						"buffers", (json_int_t)d->dom[k].pool.n, "free",
+						(json_int_t)CTR(d->dom[k].pool.nfree)));
 	return json_pack(
-	    "{s:b, s:{s:I, s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+	    "{s:b, s:{s:I, s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "ok", 1, "pool", "buffers", (json_int_t)d->pool.n, "free",
 	    (json_int_t)CTR(d->pool.nfree), "hugepages", (int)d->region.hugepages, "ports",
-	    status_ports(d), "services", services, "nfs", nfs, "chains", status_chains(d, rt),
-	    "default_chain",
+	    status_ports(d), "domains", domains, "services", services, "nfs", nfs, "chains",
+	    status_chains(d, rt), "default_chain",
 	    rt->default_chain < 0 ? json_null() : json_string(rt->chains[rt->default_chain].name),
 	    "rules", status_rules(rt), "drops", "ring_full", (json_int_t)CTR(d->drops.ring_full),
 	    "no_route", (json_int_t)CTR(d->drops.no_route), "bad_desc",
 	    (json_int_t)CTR(d->drops.bad_desc), "nf_gone", (json_int_t)CTR(d->drops.nf_gone),
 	    "nf_drop", (json_int_t)CTR(d->drops.nf_drop), "port_tx",
-	    (json_int_t)CTR(d->drops.port_tx));
+	    (json_int_t)CTR(d->drops.port_tx), "no_buffer", (json_int_t)CTR(d->drops.no_buffer));
 }
 
 static json_t *cmd_chain_set(struct netvmd *d, json_t *req)
@@ -355,6 +414,7 @@ static json_t *cmd_port_rx(struct netvmd *d, json_t *req)
 	for (uint16_t i = 0; i < d->nports; i++)
 		if (!strcmp(d->ports[i].name, name)) {
 			atomic_store(&d->ports[i].rx_paused, !json_is_true(en));
+			switch_kick(d);
 			LOG_INFO("manager", "port '%s': receive %s", name,
 				 json_is_true(en) ? "started" : "paused");
 			return json_pack("{s:b}", "ok", 1);
@@ -418,7 +478,7 @@ static bool client_input(struct netvmd *d, struct client *c)
 	return true;
 }
 
-static int listen_socket(const char *path)
+static int listen_socket(const char *path, gid_t gid)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	char dir[sizeof(a.sun_path)];
@@ -449,6 +509,14 @@ static int listen_socket(const char *path)
 	mode_t old = umask(0117); /* owner and group only */
 	int ret = bind(fd, (struct sockaddr *)&a, sizeof(a));
 	umask(old);
+	/* A group that may use the socket (NFs running as other users). */
+	if (ret == 0 && gid &&
+	    (chown(path, (uid_t)-1, gid) < 0 ||
+	     (slash && slash != dir && chown(dir, (uid_t)-1, gid) < 0))) {
+		LOG_ERR("manager", "cannot give %s to group %u: %s", path, (unsigned)gid,
+			strerror(errno));
+		ret = -1;
+	}
 	if (ret < 0 || listen(fd, 64) < 0) {
 		ret = -errno;
 		LOG_ERR("manager", "cannot listen on %s: %s", path, strerror(-ret));
@@ -465,7 +533,7 @@ int manager_run(struct netvmd *d)
 	int lfd, sfd, nclients = 0;
 	sigset_t mask;
 
-	lfd = listen_socket(d->cfg.socket);
+	lfd = listen_socket(d->cfg.socket, d->cfg.socket_gid);
 	if (lfd < 0)
 		return lfd;
 	sigemptyset(&mask);
@@ -479,7 +547,8 @@ int manager_run(struct netvmd *d)
 		pfd[1] = (struct pollfd){.fd = lfd, .events = POLLIN};
 		for (int i = 0; i < nclients; i++)
 			pfd[i + 2] = (struct pollfd){.fd = clients[i]->conn.fd, .events = POLLIN};
-		if (poll(pfd, (nfds_t)nclients + 2, 1000) < 0) {
+		/* Wake every 100 ms to act on NFs the switch wants cut off. */
+		if (poll(pfd, (nfds_t)nclients + 2, 100) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -491,6 +560,14 @@ int manager_run(struct netvmd *d)
 			break;
 		}
 		for (int i = nclients - 1; i >= 0; i--) {
+			struct client *c = clients[i];
+			if (c->slot >= 0 && atomic_load(&d->slots[c->slot].cut)) {
+				LOG_WARN("manager", "NF instance %d cut off (bad descriptors)",
+					 d->slots[c->slot].instance);
+				client_gone(d, c);
+				clients[i] = clients[--nclients];
+				continue;
+			}
 			if (!pfd[i + 2].revents)
 				continue;
 			if (!client_input(d, clients[i])) {
@@ -516,8 +593,13 @@ int manager_run(struct netvmd *d)
 			}
 			netvm_ctl_conn_init(&c->conn, cfd);
 			c->slot = -1;
-			if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+			c->uid = (uid_t)-1; /* unknown peers are nobody */
+			c->gid = (gid_t)-1;
+			if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
 				c->pid = cred.pid;
+				c->uid = cred.uid;
+				c->gid = cred.gid;
+			}
 			clients[nclients++] = c;
 		}
 	}

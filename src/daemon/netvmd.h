@@ -39,14 +39,21 @@ struct nf_stats {
 
 struct nf_slot {
 	_Atomic int state; /* enum slot_state */
+	_Atomic bool cut;  /* set by the switch: too many bad descriptors, disconnect it */
+	uint16_t domain;   /* security domain: whose region its rings and buffers are in */
+	uint64_t bad_desc_limit;
 	uint16_t service;
 	int instance;
 	pid_t pid;
 	struct netvm_ring to_nf;   /* switch is the producer */
 	struct netvm_ring from_nf; /* switch is the consumer */
 	struct nf_stats stats;
-	uint32_t npend;
-	struct netvm_desc pend[SW_STAGE];
+	/* Descriptors waiting for room in to_nf, oldest first: a FIFO of
+	 * pend_mask + 1 entries.  Without backpressure whatever the ring does
+	 * not take at a flush is dropped; with it the FIFO holds up to every
+	 * buffer of the pool, so it never overflows. */
+	struct netvm_desc *pend;
+	uint32_t pend_head, pend_tail, pend_mask;
 };
 
 /* Why packets were dropped, counted where it happens (switch thread). */
@@ -57,6 +64,15 @@ struct sw_drops {
 	uint64_t nf_gone;   /* the NF died or left holding it, or its service has no instance */
 	uint64_t nf_drop;   /* an NF asked for the drop */
 	uint64_t port_tx;   /* a port could not send it */
+	uint64_t no_buffer; /* no free buffer to copy it into another domain */
+};
+
+/* A security domain: a region and its pool.  Domain 0 is the trusted one the
+ * ports use (d->region, d->pool); every other domain is reached by copying. */
+struct domain {
+	char name[NETVM_NAME_MAX];
+	struct netvm_region region;
+	struct netvm_pool pool;
 };
 
 struct route_chain {
@@ -95,8 +111,11 @@ struct port_stage {
 
 struct netvmd {
 	struct netvm_config cfg;
-	struct netvm_region region;
-	struct netvm_pool pool;
+	struct netvm_region region; /* domain 0 */
+	struct netvm_pool pool;	    /* domain 0 */
+	uint16_t ndomains;	    /* domains in all, 0 included */
+	struct domain *dom;	    /* dom[1..ndomains-1]; dom[0] is unused */
+	uint16_t *svc_domain;	    /* domain of each service */
 	uint16_t nports;
 	struct netvm_port *ports;
 	struct port_stage *port_stage;
@@ -105,6 +124,9 @@ struct netvmd {
 	_Atomic(struct route_table *) rt;
 	_Atomic uint64_t epoch; /* rounds completed by the switch */
 	_Atomic bool stop;
+	struct netvm_doorbell *bell; /* NFs ring it when the switch sleeps */
+	bool congested;		     /* backpressure: an NF ring is full, hold the ports */
+	uint32_t buf_size;	     /* bytes per buffer, for validation */
 	struct sw_drops drops;
 	pthread_t sw_thread;
 	/* manager-only state */
@@ -113,8 +135,27 @@ struct netvmd {
 	struct route_table *rt_mgr; /* the table the manager last published */
 };
 
+static inline struct netvm_region *domain_region(struct netvmd *d, uint16_t dom)
+{
+	return dom ? &d->dom[dom].region : &d->region;
+}
+
+static inline struct netvm_pool *domain_pool(struct netvmd *d, uint16_t dom)
+{
+	return dom ? &d->dom[dom].pool : &d->pool;
+}
+
 /* Relaxed read of a counter the switch thread writes. */
 #define CTR(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* daemon.c */
+/* Build the data plane from d->cfg: region, pool, NF slots, ports, routes. */
+int netvmd_open(struct netvmd *d);
+/* Undo netvmd_open() (also after a partial one) and free the configuration. */
+void netvmd_close(struct netvmd *d);
+/* manager.c: give NF slot @s a fresh pair of rings and mark it RUNNING for
+ * service @svc; returns the instance number. */
+int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid);
 
 /* route.c */
 /* The table the configuration describes (no replicas yet), or NULL. */
@@ -136,6 +177,11 @@ void route_publish(struct netvmd *d, struct route_table *rt);
 void switch_quiesce(struct netvmd *d);
 
 /* switch.c */
+/* Allocate the per-slot staging FIFOs (sized for backpressure if on). */
+int switch_init(struct netvmd *d);
+void switch_fini(struct netvmd *d);
+/* Wake the switch if it sleeps (after changing what it should look at). */
+void switch_kick(struct netvmd *d);
 int switch_start(struct netvmd *d);
 void switch_stop(struct netvmd *d);
 /* One round of the packet path (exposed for benchmarks and tests). */

@@ -208,6 +208,7 @@ void switch_quiesce(struct netvmd *d)
 	for (int i = 0; i < 100000 && atomic_load(&d->epoch) < start + 2; i++) {
 		if (atomic_load(&d->stop))
 			return;
+		switch_kick(d); /* it may be asleep: make it finish a round */
 		nanosleep(&ts, NULL);
 	}
 }

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,10 +19,39 @@
 
 #define SW_BURST 32
 
+static inline void drop_in(struct netvm_pool *pool, uint32_t buf, uint64_t *cause)
+{
+	netvm_pool_free(pool, buf);
+	(*cause)++;
+}
+
+/* Drop a buffer of domain 0 (where ports and trusted NFs are). */
 static inline void drop(struct netvmd *d, uint32_t buf, uint64_t *cause)
 {
-	netvm_pool_free(&d->pool, buf);
-	(*cause)++;
+	drop_in(&d->pool, buf, cause);
+}
+
+/* Copy a packet into a fresh buffer of another domain, with its routing
+ * state, and free the original.  The copy is the boundary: an NF outside
+ * domain @from never sees its memory.  False (and a counted drop) when the
+ * target pool is empty. */
+static bool cross_domain(struct netvmd *d, uint16_t from, uint16_t to, struct netvm_desc *desc)
+{
+	struct netvm_pool *src = domain_pool(d, from), *dst = domain_pool(d, to);
+	uint32_t nb;
+
+	if (!netvm_pool_alloc_burst(dst, &nb, 1)) {
+		drop_in(src, desc->buf, &d->drops.no_buffer);
+		return false;
+	}
+	memcpy(netvm_region_buf(domain_region(d, to), nb) + dst->headroom,
+	       netvm_region_buf(domain_region(d, from), desc->buf) + desc->off, desc->len);
+	dst->meta[nb] = src->meta[desc->buf];
+	dst->meta[nb].owner = POOL_OWNER_SWITCH;
+	netvm_pool_free(src, desc->buf);
+	desc->buf = nb;
+	desc->off = (uint16_t)dst->headroom;
+	return true;
 }
 
 static inline uint32_t flow_hash(struct netvmd *d, const struct netvm_desc *desc,
@@ -38,20 +68,37 @@ static inline uint32_t flow_hash(struct netvmd *d, const struct netvm_desc *desc
 static void flush_slot(struct netvmd *d, uint32_t s)
 {
 	struct nf_slot *sl = &d->slots[s];
-	uint32_t n = 0;
-
+	struct netvm_pool *pool = domain_pool(d, sl->domain);
 	int st = atomic_load_explicit(&sl->state, memory_order_acquire);
+	uint32_t sent = 0;
 
 	/* A LEAVING NF still drains its ring until the manager confirms the
 	 * switch has stopped choosing it, so it may still be given packets. */
-	if (st == SLOT_RUNNING || st == SLOT_LEAVING)
-		n = netvm_ring_enqueue_burst(&sl->to_nf, sl->pend, sl->npend);
-	for (uint32_t i = 0; i < n; i++)
-		d->pool.meta[sl->pend[i].buf].owner = (uint16_t)s;
-	sl->stats.rx += n;
-	for (uint32_t i = n; i < sl->npend; i++)
-		drop(d, sl->pend[i].buf, st == SLOT_GONE ? &d->drops.nf_gone : &d->drops.ring_full);
-	sl->npend = 0;
+	if (st == SLOT_RUNNING || st == SLOT_LEAVING) {
+		while (sl->pend_head != sl->pend_tail) {
+			uint32_t h = sl->pend_head & sl->pend_mask;
+			uint32_t chunk = sl->pend_tail - sl->pend_head;
+			if (chunk > sl->pend_mask + 1 - h)
+				chunk = sl->pend_mask + 1 - h; /* up to the FIFO's wrap */
+			uint32_t n = netvm_ring_enqueue_burst(&sl->to_nf, &sl->pend[h], chunk);
+			for (uint32_t i = 0; i < n; i++)
+				pool->meta[sl->pend[h + i].buf].owner = (uint16_t)s;
+			sl->pend_head += n;
+			sent += n;
+			if (n < chunk)
+				break;
+		}
+		if (sent) {
+			sl->stats.rx += sent;
+			netvm_ring_notify(&sl->to_nf);
+		}
+		if (d->cfg.backpressure && st == SLOT_RUNNING)
+			return; /* the rest waits; the ports are held meanwhile */
+	}
+	for (; sl->pend_head != sl->pend_tail; sl->pend_head++)
+		drop_in(pool, sl->pend[sl->pend_head & sl->pend_mask].buf,
+			st == SLOT_RUNNING || st == SLOT_LEAVING ? &d->drops.ring_full
+								 : &d->drops.nf_gone);
 }
 
 static void flush_port(struct netvmd *d, uint16_t p)
@@ -87,12 +134,12 @@ static inline void to_service(struct netvmd *d, const struct route_table *rt, ui
 	/* Same flow, same replica: pick by flow hash when there is a choice. */
 	s = r->n == 1 ? r->slots[0] : r->slots[flow_hash(d, desc, m) % r->n];
 	struct nf_slot *sl = &d->slots[s];
-	desc->action = NETVM_ACT_NEXT;
-	desc->flags = 0;
-	desc->dst = 0;
+	/* action, flags and dst are the last NF's: the library resets them. */
 	desc->hash = m->hash;
-	sl->pend[sl->npend++] = *desc;
-	if (sl->npend == SW_STAGE)
+	if (sl->domain && !cross_domain(d, 0, sl->domain, desc))
+		return;
+	sl->pend[sl->pend_tail++ & sl->pend_mask] = *desc;
+	if (((sl->pend_tail - sl->pend_head) & (SW_STAGE - 1)) == 0)
 		flush_slot(d, s);
 }
 
@@ -132,7 +179,8 @@ static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16
 	struct netvm_desc desc[SW_BURST];
 	uint16_t n;
 
-	if (port->rx_done || atomic_load_explicit(&port->rx_paused, memory_order_relaxed))
+	if (port->rx_done || atomic_load_explicit(&port->rx_paused, memory_order_relaxed) ||
+	    d->congested)
 		return 0;
 	n = port->ops->rx_burst(port, desc, SW_BURST);
 	for (uint16_t i = 0; i < n; i++) {
@@ -151,48 +199,60 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 			   struct netvm_desc *desc)
 {
 	struct nf_slot *sl = &d->slots[s];
+	struct netvm_pool *pool = domain_pool(d, sl->domain);
 	struct buf_meta *m;
 
-	if (!netvm_pool_owned_by(&d->pool, desc->buf, (uint16_t)s)) {
+	if (!netvm_pool_owned_by(pool, desc->buf, (uint16_t)s)) {
 		/* Not this NF's to give: leave the buffer where it is.  No packet
 		 * is dropped, so only the NF's counter moves (drops stay packets). */
 		sl->stats.bad_desc++;
 		LOG_WARN_RL("switch", "NF slot %u returned buffer %u it does not hold", s,
 			    desc->buf);
+		goto check_limit;
+	}
+	pool->meta[desc->buf].owner = POOL_OWNER_SWITCH;
+	if ((uint32_t)desc->off + desc->len > d->buf_size || desc->len == 0 ||
+	    desc->action >= NETVM_ACT_MAX ||
+	    (desc->action == NETVM_ACT_SERVICE && desc->dst >= rt->nservices) ||
+	    (desc->action == NETVM_ACT_PORT && desc->dst >= d->nports)) {
+		sl->stats.bad_desc++;
+		LOG_WARN_RL("switch",
+			    "NF slot %u returned a bad descriptor (buf %u off %u len %u action %u)",
+			    s, desc->buf, desc->off, desc->len, desc->action);
+		drop_in(pool, desc->buf, &d->drops.bad_desc);
+		goto check_limit;
+	}
+	if (desc->action == NETVM_ACT_DROP) {
+		sl->stats.dropped++;
+		drop_in(pool, desc->buf, &d->drops.nf_drop);
 		return;
 	}
+	/* Back into domain 0, where routing and ports work. */
+	if (sl->domain && !cross_domain(d, sl->domain, 0, desc))
+		return;
 	m = &d->pool.meta[desc->buf];
-	m->owner = POOL_OWNER_SWITCH;
-	sl->stats.tx++;
-	if ((uint32_t)desc->off + desc->len > (1u << d->region.buf_shift) || desc->len == 0)
-		goto bad;
 	switch (desc->action) {
 	case NETVM_ACT_NEXT:
 		m->hop++;
 		forward(d, rt, desc, m);
 		return;
-	case NETVM_ACT_DROP:
-		sl->stats.dropped++;
-		drop(d, desc->buf, &d->drops.nf_drop);
-		return;
 	case NETVM_ACT_SERVICE:
-		if (desc->dst >= rt->nservices)
-			goto bad;
 		m->chain = BUF_NO_CHAIN; /* leaves its chain: after this NF, out */
 		to_service(d, rt, desc->dst, desc, m);
 		return;
 	case NETVM_ACT_PORT:
-		if (desc->dst >= d->nports)
-			goto bad;
 		stage_port(d, desc->dst, desc);
 		return;
 	}
-bad:
-	sl->stats.bad_desc++;
-	LOG_WARN_RL("switch",
-		    "NF slot %u returned a bad descriptor (buf %u off %u len %u action %u)", s,
-		    desc->buf, desc->off, desc->len, desc->action);
-	drop(d, desc->buf, &d->drops.bad_desc);
+	return;
+check_limit:
+	/* Policy: an NF that keeps handing back garbage is cut off. */
+	if (sl->bad_desc_limit && sl->stats.bad_desc > sl->bad_desc_limit &&
+	    !atomic_load_explicit(&sl->cut, memory_order_relaxed)) {
+		LOG_WARN("switch", "NF instance %d: more than %llu bad descriptors, cutting it off",
+			 sl->instance, (unsigned long long)sl->bad_desc_limit);
+		atomic_store(&sl->cut, true);
+	}
 }
 
 static uint32_t poll_nf(struct netvmd *d, const struct route_table *rt, uint32_t s)
@@ -201,6 +261,7 @@ static uint32_t poll_nf(struct netvmd *d, const struct route_table *rt, uint32_t
 	struct netvm_desc desc[SW_BURST];
 	uint32_t n = netvm_ring_dequeue_burst(&sl->from_nf, desc, SW_BURST);
 
+	sl->stats.tx += n; /* returned, valid or not (bad ones are also in bad_desc) */
 	for (uint32_t i = 0; i < n; i++)
 		from_nf(d, rt, s, &desc[i]);
 	return n;
@@ -215,7 +276,7 @@ static void reap_slot(struct netvmd *d, const struct route_table *rt, uint32_t s
 	while ((n = poll_nf(d, rt, s)) > 0 && got < 4 * sl->from_nf.size)
 		got += n;
 	flush_slot(d, s); /* not RUNNING: staged packets are counted nf_gone */
-	n = netvm_pool_reclaim(&d->pool, (uint16_t)s);
+	n = netvm_pool_reclaim(domain_pool(d, sl->domain), (uint16_t)s);
 	d->drops.nf_gone += n;
 	LOG_INFO("switch",
 		 "NF instance %d (slot %u) gone: %u packets taken back, %u buffers reclaimed",
@@ -237,15 +298,38 @@ uint32_t switch_round(struct netvmd *d)
 		else if (st == SLOT_GONE)
 			reap_slot(d, rt, s);
 	}
-	for (uint32_t s = 0; s < d->nslots; s++)
-		if (d->slots[s].npend)
+	d->congested = false;
+	for (uint32_t s = 0; s < d->nslots; s++) {
+		struct nf_slot *sl = &d->slots[s];
+		if (sl->pend_head != sl->pend_tail) {
 			flush_slot(d, s);
+			d->congested |= sl->pend_head != sl->pend_tail;
+		}
+	}
 	for (uint16_t p = 0; p < d->nports; p++)
 		if (d->port_stage[p].npend)
 			flush_port(d, p);
 	atomic_fetch_add_explicit(&d->epoch, 1, memory_order_release);
 	return work;
 }
+
+/* Nothing to do until an NF rings the bell (checked with the bell raised). */
+static bool switch_idle(void *arg)
+{
+	struct netvmd *d = arg;
+
+	for (uint32_t s = 0; s < d->nslots; s++) {
+		struct nf_slot *sl = &d->slots[s];
+		int st = atomic_load_explicit(&sl->state, memory_order_acquire);
+		if (st == SLOT_GONE || sl->pend_head != sl->pend_tail ||
+		    ((st == SLOT_RUNNING || st == SLOT_LEAVING) && netvm_ring_count(&sl->from_nf)))
+			return false;
+	}
+	return !atomic_load(&d->stop);
+}
+
+/* Empty rounds before the switch sleeps (some microseconds). */
+#define SW_IDLE_SPINS 512
 
 static void *switch_main(void *arg)
 {
@@ -257,17 +341,50 @@ static void *switch_main(void *arg)
 			idle = 0;
 			continue;
 		}
-		/* Idle: back off so NFs sharing this core get it. */
-		if (++idle < 64)
+		if (++idle < SW_IDLE_SPINS || d->cfg.switch_poll)
 			continue;
-		if (idle < 1024) {
-			sched_yield();
-		} else {
-			struct timespec ts = {0, 50000};
-			nanosleep(&ts, NULL);
-		}
+		/* Ports are polled, not rung: while one may still receive, nap
+		 * briefly; with none, sleep until an NF or the manager rings. */
+		bool ports_live = false;
+		for (uint16_t p = 0; p < d->nports; p++)
+			ports_live |= !d->ports[p].rx_done && !atomic_load(&d->ports[p].rx_paused);
+		/* NFs of other domains ring their own region's bell, not ours. */
+		for (uint32_t s = 0; s < d->nslots; s++)
+			ports_live |=
+			    d->slots[s].domain && atomic_load(&d->slots[s].state) == SLOT_RUNNING;
+		netvm_sleep(&d->bell->sleeping, switch_idle, d,
+			    ports_live ? 50000ull : 100000000ull);
 	}
 	return NULL;
+}
+
+void switch_kick(struct netvmd *d)
+{
+	netvm_wake(&d->bell->sleeping);
+}
+
+int switch_init(struct netvmd *d)
+{
+	uint32_t cap = 2 * SW_STAGE;
+
+	if (d->cfg.backpressure)
+		while (cap < d->pool.n + SW_STAGE)
+			cap <<= 1;
+	d->bell = netvm_region_bell(&d->region);
+	d->buf_size = 1u << d->region.buf_shift;
+	for (uint32_t s = 0; s < d->nslots; s++) {
+		d->slots[s].pend = calloc(cap, sizeof(struct netvm_desc));
+		if (!d->slots[s].pend)
+			return -ENOMEM;
+		d->slots[s].pend_mask = cap - 1;
+	}
+	return 0;
+}
+
+void switch_fini(struct netvmd *d)
+{
+	for (uint32_t s = 0; d->slots && s < d->nslots; s++)
+		free(d->slots[s].pend);
 }
 
 int switch_start(struct netvmd *d)
@@ -294,5 +411,6 @@ int switch_start(struct netvmd *d)
 void switch_stop(struct netvmd *d)
 {
 	atomic_store(&d->stop, true);
+	switch_kick(d);
 	pthread_join(d->sw_thread, NULL);
 }

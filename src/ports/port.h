@@ -25,6 +25,9 @@ struct port_stats {
 	uint64_t rx_dropped;   /* lost before the port saw them (kernel ring full) */
 	uint64_t held;	       /* pool buffers the port holds now (af_xdp: lent to the
 				* kernel in its fill and tx rings); not free, not lost */
+	/* Latency of packets the port itself stamped on receive (gen), over the
+	 * last measurement window; 0 when the port does not measure. */
+	uint64_t lat_samples, lat_p50_ns, lat_p99_ns, lat_p999_ns;
 };
 
 struct netvm_port;

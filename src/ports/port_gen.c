@@ -16,18 +16,23 @@
 #include "common/log.h"
 #include "port.h"
 
-#define GEN_ETH_LEN	14
-#define GEN_IP_LEN	20
-#define GEN_UDP_LEN	8
-#define GEN_HDR_LEN	(GEN_ETH_LEN + GEN_IP_LEN + GEN_UDP_LEN) /* 42 */
-#define GEN_SPORT_OFF	(GEN_ETH_LEN + GEN_IP_LEN)
-#define GEN_STAMP_OFF	GEN_HDR_LEN
-#define GEN_STAMP_LEN	16
-#define GEN_SPORT	1024
-#define GEN_DPORT	9 /* discard */
-#define GEN_MAX_FLOWS	(65536 - GEN_SPORT)
-#define GEN_BURST_MAX	256
-#define GEN_LAT_BUCKETS 64 /* bucket b holds latencies in [2^(b-1), 2^b) ns */
+#define GEN_ETH_LEN   14
+#define GEN_IP_LEN    20
+#define GEN_UDP_LEN   8
+#define GEN_HDR_LEN   (GEN_ETH_LEN + GEN_IP_LEN + GEN_UDP_LEN) /* 42 */
+#define GEN_SPORT_OFF (GEN_ETH_LEN + GEN_IP_LEN)
+#define GEN_STAMP_OFF GEN_HDR_LEN
+#define GEN_STAMP_LEN 16
+#define GEN_SPORT     1024
+#define GEN_DPORT     9 /* discard */
+#define GEN_MAX_FLOWS (65536 - GEN_SPORT)
+#define GEN_BURST_MAX 256
+/* Latency histogram, log-linear: 8 sub-buckets per power of two (12.5%
+ * resolution), so p50/p99 per hop are meaningful. */
+#define GEN_LAT_SUB	3
+#define GEN_LAT_BUCKETS (64 << GEN_LAT_SUB)
+/* Percentiles published to port stats over windows of this length. */
+#define GEN_LAT_WINDOW_NS 200000000ull
 
 struct gen {
 	uint8_t *tmpl; /* the whole frame, built once at open */
@@ -44,6 +49,9 @@ struct gen {
 	/* sink latency of stamped packets */
 	uint64_t lat_n, lat_sum, lat_min, lat_max;
 	uint64_t lat_hist[GEN_LAT_BUCKETS];
+	/* the current window, published to port->stats when it ends */
+	uint64_t win_n, win_start;
+	uint32_t win_hist[GEN_LAT_BUCKETS];
 };
 
 static inline uint64_t now_ns(void)
@@ -200,19 +208,73 @@ static inline bool gen_is_stamped(const uint8_t *p, uint16_t len)
 	       p[GEN_SPORT_OFF + 3] == (GEN_DPORT & 0xff);
 }
 
+static unsigned lat_bucket(uint64_t ns)
+{
+	if (ns < (1u << GEN_LAT_SUB))
+		return (unsigned)ns;
+	unsigned e = 63 - (unsigned)__builtin_clzll(ns); /* ns in [2^e, 2^(e+1)) */
+	unsigned sub = (unsigned)(ns >> (e - GEN_LAT_SUB)) & ((1u << GEN_LAT_SUB) - 1);
+	return ((e - GEN_LAT_SUB + 1) << GEN_LAT_SUB) | sub;
+}
+
+/* Lower bound (ns) of bucket @b: the inverse of lat_bucket(). */
+static uint64_t lat_bucket_floor(unsigned b)
+{
+	unsigned e = b >> GEN_LAT_SUB, sub = b & ((1u << GEN_LAT_SUB) - 1);
+
+	if (e == 0)
+		return sub;
+	return (uint64_t)((1u << GEN_LAT_SUB) | sub) << (e - 1);
+}
+
+/* Lower bound of the bucket holding quantile @q of @n samples in @hist. */
+static uint64_t hist_quantile(const uint32_t *hist32, const uint64_t *hist64, uint64_t n, double q)
+{
+	uint64_t need = (uint64_t)(q * (double)n), seen = 0;
+
+	for (unsigned b = 0; b < GEN_LAT_BUCKETS; b++) {
+		seen += hist32 ? hist32[b] : hist64[b];
+		if (seen > need)
+			return lat_bucket_floor(b);
+	}
+	return lat_bucket_floor(GEN_LAT_BUCKETS - 1);
+}
+
 static void gen_lat_add(struct gen *g, uint64_t ns)
 {
-	unsigned b = ns ? 64 - (unsigned)__builtin_clzll(ns) : 0;
+	unsigned b = lat_bucket(ns);
 
 	if (b >= GEN_LAT_BUCKETS)
 		b = GEN_LAT_BUCKETS - 1;
 	g->lat_hist[b]++;
+	g->win_hist[b]++;
+	g->win_n++;
 	g->lat_n++;
 	g->lat_sum += ns;
 	if (ns < g->lat_min)
 		g->lat_min = ns;
 	if (ns > g->lat_max)
 		g->lat_max = ns;
+}
+
+/* End of a window: publish its percentiles and start the next. */
+static void gen_lat_publish(struct netvm_port *port, struct gen *g, uint64_t now)
+{
+	struct port_stats *st = &port->stats;
+
+	if (g->win_n) {
+		__atomic_store_n(&st->lat_p50_ns, hist_quantile(g->win_hist, NULL, g->win_n, 0.50),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&st->lat_p99_ns, hist_quantile(g->win_hist, NULL, g->win_n, 0.99),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&st->lat_p999_ns,
+				 hist_quantile(g->win_hist, NULL, g->win_n, 0.999),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&st->lat_samples, g->win_n, __ATOMIC_RELAXED);
+	}
+	memset(g->win_hist, 0, sizeof(g->win_hist));
+	g->win_n = 0;
+	g->win_start = now;
 }
 
 static uint16_t gen_tx_burst(struct netvm_port *port, const struct netvm_desc *d, uint16_t n)
@@ -237,20 +299,9 @@ static uint16_t gen_tx_burst(struct netvm_port *port, const struct netvm_desc *d
 	}
 	port->stats.tx += n;
 	port->stats.tx_bytes += bytes;
+	if (now && now - g->win_start > GEN_LAT_WINDOW_NS)
+		gen_lat_publish(port, g, now);
 	return n;
-}
-
-/* Exclusive upper bound (ns) of the histogram bucket holding quantile @q. */
-static uint64_t gen_lat_quantile(const struct gen *g, double q)
-{
-	uint64_t need = (uint64_t)(q * (double)g->lat_n), seen = 0;
-
-	for (unsigned b = 0; b < GEN_LAT_BUCKETS - 1; b++) {
-		seen += g->lat_hist[b];
-		if (seen > need)
-			return 1ull << b;
-	}
-	return UINT64_MAX;
 }
 
 static void gen_close(struct netvm_port *port)
@@ -266,8 +317,8 @@ static void gen_close(struct netvm_port *port)
 			 port->name, (unsigned long long)g->lat_n, (unsigned long long)g->lat_min,
 			 (unsigned long long)(g->lat_sum / g->lat_n),
 			 (unsigned long long)g->lat_max,
-			 (unsigned long long)gen_lat_quantile(g, 0.50),
-			 (unsigned long long)gen_lat_quantile(g, 0.99));
+			 (unsigned long long)hist_quantile(NULL, g->lat_hist, g->lat_n, 0.50),
+			 (unsigned long long)hist_quantile(NULL, g->lat_hist, g->lat_n, 0.99));
 	free(g->tmpl);
 	free(g);
 	port->priv = NULL;

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -64,7 +65,11 @@ class Platform:
         self.daemon_log = open(self.path("netvmd.log"), "w+")
         self.daemon = subprocess.Popen([binary("netvmd"), "-c", self.config],
                                        stdout=self.daemon_log, stderr=subprocess.STDOUT)
-        wait_for("the daemon's control socket", self._daemon_up, timeout=15)
+        try:
+            wait_for("the daemon's control socket", self._daemon_up, timeout=15)
+        except BaseException:
+            self.__exit__(*sys.exc_info())  # never leave a daemon behind
+            raise
         return self
 
     def _daemon_up(self):
@@ -122,11 +127,13 @@ class Platform:
     def status(self):
         return self.ctl_json("status")
 
-    def start_nf(self, *argv, name=None):
+    def start_nf(self, *argv, name=None, env=None, prefix=()):
+        """Start an NF (prefix: a wrapper command such as taskset)."""
         name = name or os.path.basename(argv[0])
         out = open(self.path(f"{name}-{len(self.nfs)}.out"), "w+")
-        p = subprocess.Popen([binary(argv[0]), *argv[1:]], stdout=out, stderr=subprocess.STDOUT,
-                             env=self.env)
+        p = subprocess.Popen([*prefix, binary(argv[0]), *argv[1:]], stdout=out,
+                             stderr=subprocess.STDOUT,
+                             env=dict(self.env, **(env or {})))
         p.out = out
         self.nfs.append(p)
         return p
@@ -170,9 +177,13 @@ def accounting(st):
 
 
 def drained(pf):
-    """The status once every port has read all its input and every buffer is
-    back in the pool (nothing in flight), else None."""
+    """The status once every port has read all its input (or is paused) and
+    every buffer is back in its pool (nothing in flight), else None."""
     st = pf.status()
-    if all(p["rx_done"] for p in st["ports"]) and st["pool"]["free"] == st["pool"]["buffers"]:
+    # Buffers a port holds (af_xdp lends them to the kernel) are not in flight.
+    held = sum(p.get("held", 0) for p in st["ports"])
+    pools = [dict(st["pool"], free=st["pool"]["free"] + held)] + st.get("domains", [])
+    if all(p["rx_done"] or p.get("rx_paused") for p in st["ports"]) and \
+            all(p["free"] == p["buffers"] for p in pools):
         return st
     return None

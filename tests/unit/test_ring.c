@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <netvm/ring.h>
@@ -132,6 +135,78 @@ static void test_two_threads(void **state)
 	free(shm);
 }
 
+/* Sleep/wake: the producer sends a million items in bursts separated by
+ * random gaps (spins, yields, short sleeps) so the consumer keeps falling
+ * asleep; a lost wakeup would leave it asleep for the whole timeout. */
+#define WAKE_N 1000000u
+
+struct wake_arg {
+	struct netvm_ring *p;
+	unsigned seed;
+};
+
+static void *wake_producer(void *arg)
+{
+	struct wake_arg *a = arg;
+	struct netvm_desc d[32] = {0};
+	uint32_t sent = 0;
+
+	while (sent < WAKE_N) {
+		uint32_t n = 1 + (uint32_t)rand_r(&a->seed) % 32, done = 0;
+		if (n > WAKE_N - sent)
+			n = WAKE_N - sent;
+		for (uint32_t i = 0; i < n; i++)
+			d[i].buf = sent + i;
+		while (done < n)
+			done += netvm_ring_enqueue_burst(a->p, d + done, n - done);
+		netvm_ring_notify(a->p);
+		sent += n;
+		unsigned gap = (unsigned)rand_r(&a->seed) % 1000;
+		if (gap < 5) {
+			struct timespec ts = {0, 20000};
+			nanosleep(&ts, NULL);
+		} else if (gap < 50) {
+			sched_yield();
+		} else {
+			for (volatile unsigned spin = 0; spin < gap; spin++)
+				;
+		}
+	}
+	return NULL;
+}
+
+static void test_sleep_wake_no_lost_wakeups(void **state)
+{
+	struct netvm_ring_shm *shm = new_ring(256);
+	struct netvm_ring p, c;
+	struct netvm_desc d[32];
+	struct wake_arg a = {&p, 12345};
+	uint32_t expect = 0, sleeps = 0, timeouts = 0;
+	pthread_t t;
+
+	assert_int_equal(netvm_ring_attach(&p, shm, 256, 1), 0);
+	assert_int_equal(netvm_ring_attach(&c, shm, 256, 0), 0);
+	assert_int_equal(pthread_create(&t, NULL, wake_producer, &a), 0);
+	while (expect < WAKE_N) {
+		uint32_t n = netvm_ring_dequeue_burst(&c, d, 32);
+		for (uint32_t i = 0; i < n; i++) {
+			if (d[i].buf != expect)
+				fail_msg("got %u, expected %u", d[i].buf, expect);
+			expect++;
+		}
+		if (n == 0) {
+			sleeps++;
+			if (netvm_ring_sleep(&c, 5000000000ull) == -ETIMEDOUT)
+				timeouts++;
+		}
+	}
+	pthread_join(t, NULL);
+	print_message("%u items, consumer slept %u times, %u timeouts\n", WAKE_N, sleeps, timeouts);
+	assert_int_equal(timeouts, 0);
+	assert_true(sleeps > 100); /* the test did exercise the sleeping path */
+	free(shm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +215,7 @@ int main(void)
 	    cmocka_unit_test(test_wrap_around),
 	    cmocka_unit_test(test_garbage_index_is_clamped),
 	    cmocka_unit_test(test_two_threads),
+	    cmocka_unit_test(test_sleep_wake_no_lost_wakeups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
