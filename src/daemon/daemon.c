@@ -35,26 +35,35 @@ static int open_ports(struct netvmd *d)
 	return 0;
 }
 
-static int create_region(struct netvmd *d)
+/* A region laid out from the configuration, with @nbufs buffers, for domain
+ * @dom; every domain's region has the same rings and directory. */
+static int new_region(const struct netvm_config *c, struct netvm_region *r, uint32_t nbufs,
+		      uint16_t dom)
 {
-	const struct netvm_config *c = &d->cfg;
 	const char *svc[c->nservices + 1], *port[c->nports + 1];
 	struct netvm_region_params p = {
-	    .nbufs = c->nbufs,
+	    .nbufs = nbufs,
 	    .buf_size = c->buf_size,
 	    .headroom = c->headroom,
 	    .ring_size = c->ring_size,
 	    .nf_slots = c->max_nfs,
 	    .n_services = (uint32_t)c->nservices,
 	    .n_ports = (uint32_t)c->nports,
+	    .domain = dom,
 	};
-	int ret;
 
 	for (int i = 0; i < c->nservices; i++)
 		svc[i] = c->services[i].name;
 	for (int i = 0; i < c->nports; i++)
 		port[i] = c->ports[i].name;
-	ret = netvm_region_create(&d->region, &p, svc, port);
+	return netvm_region_create(r, &p, svc, port);
+}
+
+static int create_region(struct netvmd *d)
+{
+	const struct netvm_config *c = &d->cfg;
+	int ret = new_region(c, &d->region, c->nbufs, 0);
+
 	if (ret < 0)
 		return ret;
 	if (c->hugepages == CFG_HUGE_YES && !d->region.hugepages) {
@@ -69,17 +78,12 @@ static int create_region(struct netvmd *d)
 static int create_domains(struct netvmd *d)
 {
 	const struct netvm_config *c = &d->cfg;
-	const char *svc[c->nservices + 1], *port[c->nports + 1];
 
 	d->svc_domain = calloc((size_t)c->nservices + 1, sizeof(*d->svc_domain));
 	d->dom = calloc((size_t)c->nservices + 1, sizeof(*d->dom));
 	if (!d->svc_domain || !d->dom)
 		return -ENOMEM;
 	d->ndomains = 1;
-	for (int i = 0; i < c->nservices; i++)
-		svc[i] = c->services[i].name;
-	for (int i = 0; i < c->nports; i++)
-		port[i] = c->ports[i].name;
 	for (int i = 0; i < c->nservices; i++) {
 		const char *name = c->services[i].domain;
 		uint16_t k;
@@ -91,23 +95,14 @@ static int create_domains(struct netvmd *d)
 		if (k < d->ndomains)
 			continue;
 		struct domain *dm = &d->dom[d->ndomains++];
-		struct netvm_region_params p = {
-		    .nbufs = 4 * c->ring_size < 1024 ? 1024 : 4 * c->ring_size,
-		    .buf_size = c->buf_size,
-		    .headroom = c->headroom,
-		    .ring_size = c->ring_size,
-		    .nf_slots = c->max_nfs,
-		    .n_services = (uint32_t)c->nservices,
-		    .n_ports = (uint32_t)c->nports,
-		    .domain = k,
-		};
+		uint32_t nbufs = 4 * c->ring_size < 1024 ? 1024 : 4 * c->ring_size;
 		snprintf(dm->name, sizeof(dm->name), "%s", name);
-		int ret = netvm_region_create(&dm->region, &p, svc, port);
+		int ret = new_region(c, &dm->region, nbufs, k);
 		if (ret < 0)
 			return ret;
 		if (netvm_pool_init(&dm->pool, &dm->region) < 0)
 			return -ENOMEM;
-		LOG_INFO("netvmd", "domain '%s': its own region of %u buffers", name, p.nbufs);
+		LOG_INFO("netvmd", "domain '%s': its own region of %u buffers", name, nbufs);
 	}
 	return 0;
 }
