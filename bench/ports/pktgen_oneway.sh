@@ -10,7 +10,7 @@
 set -eu
 SIZE=${1:-64}; TYPE=${2:-af_packet}
 B=${NETVM_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-PG=$B/src/tools/netvm-pktgen
+PG=$B/netvm-pktgen
 [ -x "$PG" ] || PG=$B/netvm-pktgen
 V0=pbv0; V1=pbv1
 ip link del $V0 2>/dev/null || true
