@@ -38,7 +38,7 @@ ctl, secs = sys.argv[1], int(sys.argv[2])
 def st():
     return json.loads(subprocess.run([ctl, "--json", "status"], capture_output=True, text=True,
                                      check=True).stdout)
-print("gen0 offers 64-byte UDP frames as fast as it can; the chain is fw -> fwd.")
+print("gen0 sends 64-byte UDP frames as fast as the chain fw -> fwd takes them (backpressure on).")
 print(f"{'time':>4}  {'offered Mpps':>12}  {'delivered Mpps':>14}  {'fw Mpps':>8}  {'fwd Mpps':>8}  dropped (cause)")
 prev, t_prev = st(), time.monotonic()
 for i in range(1, secs + 1):
