@@ -12,7 +12,6 @@ callgrind instruction counts, which are stable.
 """
 import argparse
 import datetime
-import json
 import os
 import platform
 import re
@@ -171,21 +170,15 @@ def callgrind(build, packets=100000):
     return out
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def idle_cpu(seconds=5.0):
     """CPU used by an idle platform: the daemon and 3 adaptive NFs, no traffic."""
     with Run("chain3", 64) as r:
         r.pf.ctl("port", "stop", "gen0")
         time.sleep(1.0)
         pids = [r.pf.daemon.pid] + [p.pid for p in r.pf.nfs]
-        a, ta = sum(cpu_seconds(p) for p in pids), time.monotonic()
+        a, ta = sum(netvmtest.cpu_seconds(p) for p in pids), time.monotonic()
         time.sleep(seconds)
-        b, tb = sum(cpu_seconds(p) for p in pids), time.monotonic()
+        b, tb = sum(netvmtest.cpu_seconds(p) for p in pids), time.monotonic()
         return (b - a) / (tb - ta) * 100
 
 

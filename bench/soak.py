@@ -65,10 +65,8 @@ def main():
         st = netvmtest.wait_for("the platform to drain", lambda: netvmtest.drained(pf),
                                 timeout=60)
         alive = pf.daemon.poll() is None
-    rx = sum(p["rx"] for p in st["ports"])
-    tx = sum(p["tx"] for p in st["ports"])
+    rx, tx, total_drops = netvmtest.accounting(st)
     drops = st["drops"]
-    total_drops = sum(drops.values())
     secs = args.minutes * 60
     ok = alive and rx == tx + total_drops and st["pool"]["free"] == st["pool"]["buffers"]
     lines = [

@@ -59,13 +59,7 @@ static json_t *error_reply(int err, const char *fmt, ...)
 	return json_pack("{s:b, s:s, s:i}", "ok", 0, "error", msg, "errno", err);
 }
 
-/* Republish the routing table with the current replicas (and @edit applied
- * by the caller to the clone it gets back).  NULL when out of memory. */
-static struct route_table *rt_edit_begin(struct netvmd *d)
-{
-	return route_clone(d->rt_mgr);
-}
-
+/* Publish @rt, an edited route_clone() of d->rt_mgr, with the current replicas. */
 static void rt_edit_commit(struct netvmd *d, struct route_table *rt)
 {
 	route_set_replicas(d, rt);
@@ -74,7 +68,7 @@ static void rt_edit_commit(struct netvmd *d, struct route_table *rt)
 
 static int refresh_replicas(struct netvmd *d)
 {
-	struct route_table *rt = rt_edit_begin(d);
+	struct route_table *rt = route_clone(d->rt_mgr);
 	if (!rt)
 		return -ENOMEM;
 	rt_edit_commit(d, rt);
@@ -312,7 +306,7 @@ static json_t *cmd_chain_set(struct netvmd *d, json_t *req)
 		if (!(names[i] = json_string_value(v)))
 			return error_reply(EINVAL, "chain_set: hop %zu is not a string", i);
 	}
-	struct route_table *rt = rt_edit_begin(d);
+	struct route_table *rt = route_clone(d->rt_mgr);
 	if (!rt)
 		return error_reply(ENOMEM, "out of memory");
 	id = route_chain_set(d, rt, name, names, (uint16_t)json_array_size(hops), err, sizeof(err));
@@ -335,7 +329,7 @@ static json_t *cmd_chain_default(struct netvmd *d, json_t *req)
 		return error_reply(EINVAL, "chain_default: 'name' must be a string or null");
 	if (name && name[0] && (id = route_chain_find(d->rt_mgr, name)) < 0)
 		return error_reply(ENOENT, "unknown chain '%s'", name);
-	struct route_table *rt = rt_edit_begin(d);
+	struct route_table *rt = route_clone(d->rt_mgr);
 	if (!rt)
 		return error_reply(ENOMEM, "out of memory");
 	rt->default_chain = id;
@@ -365,7 +359,7 @@ static json_t *cmd_rule_add(struct netvmd *d, json_t *req)
 		if (netvm_match_set(&m, key, json_string_value(v), err, sizeof(err)) < 0)
 			return error_reply(EINVAL, "rule_add: %s", err);
 	}
-	struct route_table *rt = rt_edit_begin(d);
+	struct route_table *rt = route_clone(d->rt_mgr);
 	if (!rt)
 		return error_reply(ENOMEM, "out of memory");
 	struct route_rule *r = &rt->rules[rt->nrules++]; /* clones leave room for one more */
@@ -391,7 +385,7 @@ static json_t *cmd_rule_del(struct netvmd *d, json_t *req)
 	if (i == d->rt_mgr->nrules)
 		return error_reply(ENOENT, "no rule with id %lld",
 				   (long long)json_integer_value(idj));
-	if (!(rt = rt_edit_begin(d)))
+	if (!(rt = route_clone(d->rt_mgr)))
 		return error_reply(ENOMEM, "out of memory");
 	for (; i + 1 < rt->nrules; i++) {
 		rt->rules[i].id = rt->rules[i + 1].id;

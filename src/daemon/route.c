@@ -164,13 +164,9 @@ struct route_table *route_clone(const struct route_table *base)
 		atomic_init(&rt->rules[i].hits, atomic_load(&r->hits));
 	}
 	rt->nrules = base->nrules;
-	for (uint16_t i = 0; i < base->nservices; i++) {
-		rt->nservices = i + 1;
-		/* Room for every slot: replica lists are refilled, not grown. */
-		rt->replicas[i].slots = calloc(1, 2 * sizeof(uint16_t) * (base->replicas[i].n + 1));
-		if (!rt->replicas[i].slots)
-			goto fail;
-	}
+	/* Replica lists start empty: route_set_replicas() fills them from the
+	 * slots before the table is published. */
+	rt->nservices = base->nservices;
 	return rt;
 fail:
 	route_free(rt);

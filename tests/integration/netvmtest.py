@@ -187,3 +187,10 @@ def drained(pf):
             all(p["free"] == p["buffers"] for p in pools):
         return st
     return None
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

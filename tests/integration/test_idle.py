@@ -2,10 +2,9 @@
 """Shared-core mode: NFs and the switch sleep when idle and are woken by the
 producer; nothing is lost on the way, and backpressure holds input back
 instead of dropping."""
-import os
 import time
 
-from netvmtest import Platform, accounting, check, drained, wait_for
+from netvmtest import Platform, accounting, check, cpu_seconds, drained, wait_for
 
 CHAIN_CFG = """
 ring_size: {ring}
@@ -16,12 +15,6 @@ services: [a, b]
 chains:
   default: [a, b]
 """
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_chain(idle, count, rate, bp):
