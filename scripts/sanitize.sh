@@ -19,6 +19,8 @@ fi
 ninja -C $B >/dev/null
 echo "sanitize: built $(pwd)/$B (ASan + UBSan)"
 
+# VM tests boot the guest image of ./build: static NFs cannot be sanitized.
+export NETVM_GUEST_DIR=$(pwd)/build/guest
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 exec /usr/bin/python3 tests/run.py $B "$@"

@@ -10,6 +10,8 @@ PKGS=(gcc meson ninja-build pkg-config libyaml-dev libcmocka-dev libpcap-dev lib
 # Ports and real clients: the af_xdp backend (libxdp1 ships the default XSK
 # program, so nothing is fetched at run time) and the namespace tests' clients.
 PKGS+=(libxdp-dev libbpf-dev iperf3 curl ethtool iputils-ping)
+# VM NFs: QEMU, and what scripts/guest-image.sh builds the guest image from.
+PKGS+=(qemu-system-x86 linux-image-amd64 busybox-static kmod cpio)
 HUGEPAGES=${NETVM_HUGEPAGES:-256}   # 2 MiB pages to reserve (0: leave as is)
 
 missing=()
@@ -38,4 +40,5 @@ fi
 
 [ -f build/build.ninja ] || meson setup build --buildtype=debugoptimized >/dev/null
 ninja -C build >/dev/null
-echo "setup: built into $(pwd)/build"
+scripts/guest-image.sh -b build >/dev/null
+echo "setup: built into $(pwd)/build (guest image: build/guest)"

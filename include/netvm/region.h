@@ -55,7 +55,9 @@ struct netvm_region_hdr {
 	uint32_t nbufs;	      /**< buffers in the pool */
 	uint32_t headroom;    /**< default data offset in a buffer */
 	uint64_t bell_off;    /**< the switch's doorbell (struct netvm_doorbell) */
-	uint8_t reserved[64];
+	uint64_t region_id;   /**< random, nonzero: tells regions apart where no fd names
+			       *   them (a VM guest sees only a PCI device) */
+	uint8_t reserved[56];
 };
 _Static_assert(sizeof(struct netvm_region_hdr) == 160, "region header ABI");
 
@@ -92,7 +94,7 @@ struct netvm_region {
 	uint32_t nbufs;
 	/* Private copies of the layout: a peer sharing the region may scribble
 	 * on the header, so nothing after mapping reads offsets from it. */
-	uint64_t ring_off, bell_off;
+	uint64_t ring_off, bell_off, region_id;
 	uint32_t ring_stride;
 	size_t map_len; /**< bytes mapped at seg[0] when mapped in one piece, else 0 */
 	int fd;		/**< backing fd, or -1 */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include "ctl.h"
@@ -64,6 +65,9 @@ int netvm_ctl_send(int fd, json_t *msg, int pass_fd)
 	}
 	while (sent < len + 1) {
 		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		/* A virtio-serial port in a guest is not a socket (and passes no fds). */
+		if (n < 0 && errno == ENOTSOCK && pass_fd < 0)
+			n = writev(fd, m.msg_iov, (int)m.msg_iovlen);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -104,9 +108,13 @@ int netvm_ctl_fill(struct netvm_ctl_conn *c)
 	iov.iov_len = NETVM_CTL_MAX_MSG - c->len;
 	m.msg_control = u.buf;
 	m.msg_controllen = sizeof(u.buf);
-	do
+	do {
 		n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+		if (n < 0 && errno == ENOTSOCK) { /* a virtio-serial port */
+			m.msg_controllen = 0;
+			n = read(c->fd, iov.iov_base, iov.iov_len);
+		}
+	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
 	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 
 #include <netvm/region.h>
 #include "log.h"
@@ -110,6 +111,7 @@ static void set_translation(struct netvm_region *r, const struct netvm_region_hd
 	r->ring_off = h->ring_off;
 	r->ring_stride = h->ring_stride;
 	r->bell_off = h->bell_off;
+	r->region_id = h->region_id;
 }
 
 /* Map @len bytes of @fd in one piece; the segment table gets @seg_shift. */
@@ -147,12 +149,18 @@ const char *netvm_region_port_name(const struct netvm_region *r, uint32_t id)
 	       (uint64_t)(r->hdr->n_services + id) * NETVM_NAME_MAX;
 }
 
-/* Back the region with huge pages when the system has them to give. */
+/*
+ * Back the region with huge pages when the system has them to give.  The
+ * file is a power of two in size, of which the region uses the first @size
+ * bytes: a VM maps the whole file as an ivshmem PCI BAR, and PCI BARs are
+ * powers of two.  The tail costs nothing until a VM maps it.
+ */
 static int region_memfd(uint64_t size, uint32_t *seg_shift)
 {
+	off_t file_size = (off_t)1 << log2_ceil(size);
 	int fd = memfd_create("netvm-region", MFD_CLOEXEC | MFD_HUGETLB);
 	if (fd >= 0) {
-		if (ftruncate(fd, (off_t)size) == 0) {
+		if (ftruncate(fd, file_size) == 0) {
 			/* Touch-test: a hugetlb memfd can be truncated beyond the
 			 * free pages and only fail (SIGBUS) on first access. */
 			void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -168,7 +176,7 @@ static int region_memfd(uint64_t size, uint32_t *seg_shift)
 	fd = memfd_create("netvm-region", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)size) < 0) {
+	if (ftruncate(fd, file_size) < 0) {
 		int e = -errno;
 		close(fd);
 		return e;
@@ -211,6 +219,9 @@ int netvm_region_create(struct netvm_region *r, const struct netvm_region_params
 		return ret;
 	}
 	uint8_t *base = r->seg[0];
+	while (getrandom(&h.region_id, sizeof(h.region_id), 0) != sizeof(h.region_id) ||
+	       !(h.region_id &= INT64_MAX)) /* fits a JSON integer */
+		;
 	memcpy(base, &h, sizeof(h));
 	set_translation(r,
 			(const struct netvm_region_hdr *)base); /* rings are reached through it */

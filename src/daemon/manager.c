@@ -95,29 +95,52 @@ int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid)
 	atomic_store(&sl->cut, false);
 	sl->instance = ++d->next_instance;
 	sl->pid = pid;
+	sl->guest = false;
 	atomic_store_explicit(&sl->state, SLOT_RUNNING, memory_order_release);
 	return sl->instance;
 }
 
-static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
+/* The service named in @req that this client may use, or an error reply. */
+static int service_for(struct netvmd *d, struct client *c, json_t *req, json_t **err)
 {
 	const char *service = json_string_value(json_object_get(req, "service"));
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	int svc;
+
+	if (!service) {
+		*err = error_reply(EINVAL, "%s: 'service' must be a string", cmd);
+		return -1;
+	}
+	svc = route_service_find(d, service);
+	if (svc < 0) {
+		*err = error_reply(ENOENT, "unknown service '%s'", service);
+		return -1;
+	}
+	if (!authorized(d, c, svc)) {
+		LOG_WARN("manager", "pid %d (uid %u gid %u) refused as '%s': not allowed",
+			 (int)c->pid, (unsigned)c->uid, (unsigned)c->gid, service);
+		*err = error_reply(EACCES, "uid %u gid %u may not attach as service '%s'",
+				   (unsigned)c->uid, (unsigned)c->gid, service);
+		return -1;
+	}
+	return svc;
+}
+
+/* A VM NF's attach comes through QEMU (the peer is QEMU) and gets no fd:
+ * its region is already a PCI device of the VM, which it finds by region_id. */
+static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
+{
+	const char *transport = json_string_value(json_object_get(req, "transport"));
+	json_t *rep = NULL;
 	struct nf_slot *sl;
 	int svc, s;
 
 	if (c->slot >= 0)
 		return error_reply(EALREADY, "this connection is already attached");
-	if (!service)
-		return error_reply(EINVAL, "attach: 'service' must be a string");
-	svc = route_service_find(d, service);
-	if (svc < 0)
-		return error_reply(ENOENT, "unknown service '%s'", service);
-	if (!authorized(d, c, svc)) {
-		LOG_WARN("manager", "pid %d (uid %u gid %u) refused as '%s': not allowed",
-			 (int)c->pid, (unsigned)c->uid, (unsigned)c->gid, service);
-		return error_reply(EACCES, "uid %u gid %u may not attach as service '%s'",
-				   (unsigned)c->uid, (unsigned)c->gid, service);
-	}
+	if (transport && strcmp(transport, "fd") && strcmp(transport, "ivshmem"))
+		return error_reply(EINVAL, "attach: transport must be 'fd' or 'ivshmem'");
+	if ((svc = service_for(d, c, req, &rep)) < 0)
+		return rep;
 	for (s = 0; s < (int)d->nslots; s++)
 		if (atomic_load(&d->slots[s].state) == SLOT_FREE)
 			break;
@@ -125,17 +148,40 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 		return error_reply(EBUSY, "no free NF slot (max_nfs is %u)", d->nslots);
 	sl = &d->slots[s];
 	slot_open(d, (uint32_t)s, (uint16_t)svc, c->pid);
+	sl->guest = transport && !strcmp(transport, "ivshmem");
 	c->slot = s;
 	if (refresh_replicas(d) < 0)
-		LOG_ERR("manager", "out of memory: replicas of '%s' not updated", service);
-	LOG_INFO("manager", "NF pid %d attached as '%s' instance %d (slot %d)", (int)c->pid,
-		 service, sl->instance, s);
+		LOG_ERR("manager", "out of memory: replicas of '%s' not updated",
+			d->cfg.services[svc].name);
+	LOG_INFO("manager", "NF %s %d attached as '%s' instance %d (slot %d)",
+		 sl->guest ? "in the VM of QEMU pid" : "pid", (int)c->pid,
+		 d->cfg.services[svc].name, sl->instance, s);
 	/* Only its own domain's region: never another domain's fd. */
 	struct netvm_region *r = domain_region(d, sl->domain);
+	if (!sl->guest)
+		*pass_fd = r->fd;
+	return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I}", "ok", 1, "instance", sl->instance,
+			 "slot", s, "region_size", (json_int_t)r->hdr->total_size, "ring_size",
+			 (int)d->cfg.ring_size, "region_id", (json_int_t)r->region_id);
+}
+
+/* The region a VM for @service must get as its ivshmem device (netvmctl vm
+ * start): the fd of the service's domain region, to whoever may attach. */
+static json_t *cmd_region(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
+{
+	json_t *rep = NULL;
+	int svc = service_for(d, c, req, &rep);
+
+	if (svc < 0)
+		return rep;
+	uint16_t dom = d->svc_domain[svc];
+	struct netvm_region *r = domain_region(d, dom);
+	off_t file_size = lseek(r->fd, 0, SEEK_END);
 	*pass_fd = r->fd;
-	return json_pack("{s:b, s:i, s:i, s:I, s:i}", "ok", 1, "instance", sl->instance, "slot", s,
-			 "region_size", (json_int_t)r->hdr->total_size, "ring_size",
-			 (int)d->cfg.ring_size);
+	return json_pack("{s:b, s:s, s:I, s:I, s:I}", "ok", 1, "domain",
+			 dom ? d->dom[dom].name : "", "region_id", (json_int_t)r->region_id,
+			 "region_size", (json_int_t)r->hdr->total_size, "file_size",
+			 (json_int_t)file_size);
 }
 
 /* Stop sending to the NF; once the switch has moved on, it may drain and go. */
@@ -217,6 +263,8 @@ static json_t *status_nfs(struct netvmd *d, json_t *services)
 				 (json_int_t)CTR(sl->stats.rx), "tx", (json_int_t)CTR(sl->stats.tx),
 				 "dropped", (json_int_t)CTR(sl->stats.dropped), "bad_desc",
 				 (json_int_t)CTR(sl->stats.bad_desc)));
+		json_object_set_new(json_array_get(a, json_array_size(a) - 1), "vm",
+				    json_boolean(sl->guest));
 		if (st == SLOT_RUNNING)
 			json_array_append_new(
 			    json_object_get(json_array_get(services, sl->service), "instances"),
@@ -268,16 +316,17 @@ static json_t *cmd_status(struct netvmd *d)
 	json_t *domains = json_array();
 	for (uint16_t k = 1; k < d->ndomains; k++)
 		json_array_append_new(domains,
-				      json_pack("{s:s, s:I, s:I}", "name", d->dom[k].name,
+				      json_pack("{s:s, s:I, s:I, s:I}", "name", d->dom[k].name,
 						"buffers", (json_int_t)d->dom[k].pool.n, "free",
-						(json_int_t)CTR(d->dom[k].pool.nfree)));
+						(json_int_t)CTR(d->dom[k].pool.nfree), "region_id",
+						(json_int_t)d->dom[k].region.region_id));
 	return json_pack(
-	    "{s:b, s:{s:I, s:I, s:b}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "{s:b, s:{s:I, s:I, s:b, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "ok", 1, "pool", "buffers", (json_int_t)d->pool.n, "free",
-	    (json_int_t)CTR(d->pool.nfree), "hugepages", (int)d->region.hugepages, "ports",
-	    status_ports(d), "domains", domains, "services", services, "nfs", nfs, "chains",
-	    status_chains(d, rt), "default_chain",
+	    (json_int_t)CTR(d->pool.nfree), "hugepages", (int)d->region.hugepages, "region_id",
+	    (json_int_t)d->region.region_id, "ports", status_ports(d), "domains", domains,
+	    "services", services, "nfs", nfs, "chains", status_chains(d, rt), "default_chain",
 	    rt->default_chain < 0 ? json_null() : json_string(rt->chains[rt->default_chain].name),
 	    "rules", status_rules(rt), "drops", "ring_full", (json_int_t)CTR(d->drops.ring_full),
 	    "no_route", (json_int_t)CTR(d->drops.no_route), "bad_desc",
@@ -426,6 +475,8 @@ static json_t *dispatch(struct netvmd *d, struct client *c, json_t *req, int *pa
 		return cmd_attach(d, c, req, pass_fd);
 	if (!strcmp(cmd, "detach"))
 		return cmd_detach(d, c);
+	if (!strcmp(cmd, "region"))
+		return cmd_region(d, c, req, pass_fd);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(d);
 	if (!strcmp(cmd, "chain_set"))

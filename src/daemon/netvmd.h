@@ -40,6 +40,7 @@ struct nf_stats {
 struct nf_slot {
 	_Atomic int state; /* enum slot_state */
 	_Atomic bool cut;  /* set by the switch: too many bad descriptors, disconnect it */
+	bool guest;	   /* in a VM: it can neither ring our doorbell nor be woken */
 	uint16_t domain;   /* security domain: whose region its rings and buffers are in */
 	uint64_t bad_desc_limit;
 	uint16_t service;

@@ -348,10 +348,11 @@ static void *switch_main(void *arg)
 		bool ports_live = false;
 		for (uint16_t p = 0; p < d->nports; p++)
 			ports_live |= !d->ports[p].rx_done && !atomic_load(&d->ports[p].rx_paused);
-		/* NFs of other domains ring their own region's bell, not ours. */
+		/* NFs of other domains ring their own region's bell, not ours,
+		 * and NFs in VMs can ring none (a futex does not cross QEMU). */
 		for (uint32_t s = 0; s < d->nslots; s++)
-			ports_live |=
-			    d->slots[s].domain && atomic_load(&d->slots[s].state) == SLOT_RUNNING;
+			ports_live |= (d->slots[s].domain || d->slots[s].guest) &&
+				      atomic_load(&d->slots[s].state) == SLOT_RUNNING;
 		netvm_sleep(&d->bell->sleeping, switch_idle, d,
 			    ports_live ? 50000ull : 100000000ull);
 	}

@@ -13,6 +13,7 @@
 #include <netvm/region.h>
 #include "common/ctl.h"
 #include "common/log.h"
+#include "guest.h"
 #include "nf_local.h"
 
 struct netvm_nf {
@@ -29,7 +30,8 @@ struct netvm_nf {
 	unsigned yield_bursts; /* bursts between sched_yield() when not polling */
 	volatile sig_atomic_t stop;
 	bool daemon_gone;
-	bool left; /* detach handshake done */
+	bool left;  /* detach handshake done */
+	bool guest; /* in a VM: no futex reaches the host, so nap instead of sleeping */
 };
 
 /* The NF that signal handlers stop (one per process is the normal case). */
@@ -67,33 +69,87 @@ static enum netvm_idle idle_mode(const struct netvm_nf_opts *opts)
 	return NETVM_IDLE_ADAPTIVE;
 }
 
-struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts *opts)
+/*
+ * Where the daemon is: a Unix socket path, or "virtio:NAME" for a
+ * virtio-serial port in a VM guest.  Without an explicit choice, a guest
+ * whose VM has a port called "netvm" (and no local daemon) uses that.
+ * Returns the control fd or -errno; *guest says which.
+ */
+static int ctl_open(const struct netvm_nf_opts *opts, const char **where, bool *guest)
 {
 	const char *path = opts && opts->socket_path ? opts->socket_path : getenv("NETVM_SOCKET");
-	struct netvm_nf *nf = calloc(1, sizeof(*nf));
-	json_t *rep = NULL;
-	long long instance, slot;
-	int fd, region_fd = -1, err;
+	size_t plen = strlen(NETVM_GUEST_PREFIX);
 
+	if (!path && access(NETVM_DEFAULT_SOCKET, F_OK) < 0 &&
+	    netvm_guest_port_exists(NETVM_GUEST_PORT))
+		path = NETVM_GUEST_PREFIX NETVM_GUEST_PORT;
 	if (!path)
 		path = NETVM_DEFAULT_SOCKET;
+	*where = path;
+	*guest = !strncmp(path, NETVM_GUEST_PREFIX, plen);
+	return *guest ? netvm_guest_port_open(path + plen) : netvm_ctl_connect(path);
+}
+
+/* Map the region the attach reply names: by the fd passed with it, or in a
+ * guest by finding the ivshmem device whose header carries its id. */
+static int map_region(struct netvm_nf *nf, json_t *rep, int region_fd)
+{
+	long long id;
+	int ndev, err;
+
+	if (!nf->guest) {
+		if (region_fd < 0) {
+			LOG_ERR("nf", "attach: malformed reply (no region fd)");
+			return EPROTO;
+		}
+		err = -netvm_region_map_fd(&nf->region, region_fd);
+		if (err) {
+			LOG_ERR("nf", "cannot map the region: %s", strerror(err));
+			close(region_fd);
+		}
+		return err;
+	}
+	if (region_fd >= 0)
+		close(region_fd);
+	if (json_int(rep, "region_id", 1, INT64_MAX, &id) < 0) {
+		LOG_ERR("nf", "attach: malformed reply (no region_id)");
+		return EPROTO;
+	}
+	err = -netvm_guest_region_map(&nf->region, (uint64_t)id, &ndev);
+	if (err)
+		LOG_ERR("nf",
+			"region %016llx is not on any of the %d ivshmem device(s) of this VM: %s "
+			"(was the VM started for this service's domain?)",
+			id, ndev, strerror(err));
+	return err;
+}
+
+struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts *opts)
+{
+	struct netvm_nf *nf = calloc(1, sizeof(*nf));
+	json_t *req, *rep = NULL;
+	long long instance, slot;
+	const char *where;
+	int fd, region_fd = -1, err;
+
 	if (!nf || !(nf->ctl = malloc(sizeof(*nf->ctl)))) {
 		err = ENOMEM;
 		goto fail;
 	}
 	nf->region.fd = -1;
 	snprintf(nf->service, sizeof(nf->service), "%s", service);
-	fd = netvm_ctl_connect(path);
+	fd = ctl_open(opts, &where, &nf->guest);
 	if (fd < 0) {
 		err = -fd;
-		LOG_ERR("nf", "cannot connect to %s: %s", path, strerror(err));
+		LOG_ERR("nf", "cannot connect to %s: %s", where, strerror(err));
 		goto fail_ctl;
 	}
 	netvm_ctl_conn_init(nf->ctl, fd);
-	rep = netvm_ctl_call(
-	    nf->ctl,
-	    json_pack("{s:s, s:s, s:i}", "cmd", "attach", "service", service, "pid", (int)getpid()),
-	    &region_fd);
+	req =
+	    json_pack("{s:s, s:s, s:i}", "cmd", "attach", "service", service, "pid", (int)getpid());
+	if (req && nf->guest)
+		json_object_set_new(req, "transport", json_string("ivshmem"));
+	rep = netvm_ctl_call(nf->ctl, req, &region_fd);
 	if (!rep) {
 		err = errno;
 		LOG_ERR("nf", "attach: no reply from the daemon: %s", strerror(err));
@@ -106,18 +162,14 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 		LOG_ERR("nf", "attach as '%s' refused: %s", service, msg ? msg : "(no reason)");
 		goto fail_sock;
 	}
-	if (region_fd < 0 || json_int(rep, "instance", 0, INT32_MAX, &instance) < 0 ||
+	if (json_int(rep, "instance", 0, INT32_MAX, &instance) < 0 ||
 	    json_int(rep, "slot", 0, 65535, &slot) < 0) {
 		err = EPROTO;
-		LOG_ERR("nf", "attach: malformed reply (no region fd or ids)");
+		LOG_ERR("nf", "attach: malformed reply (no instance or slot)");
 		goto fail_sock;
 	}
-	err = -netvm_region_map_fd(&nf->region, region_fd);
-	if (err) {
-		LOG_ERR("nf", "cannot map the region: %s", strerror(err));
-		close(region_fd);
+	if ((err = map_region(nf, rep, region_fd)))
 		goto fail_sock;
-	}
 	if (slot >= nf->region.hdr->nf_slots ||
 	    netvm_ring_attach(&nf->rx, netvm_region_ring(&nf->region, 2 * (uint32_t)slot),
 			      nf->region.hdr->ring_size, 0) < 0 ||
@@ -196,7 +248,8 @@ void netvm_nf_send(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n)
 		 * unless the daemon is gone: then there is no one to hand to. */
 		for (unsigned spins = 1; i < k && !nf->daemon_gone; spins++) {
 			i += (uint16_t)netvm_ring_enqueue_burst(&nf->tx, d + i, k - i);
-			netvm_notify(&nf->bell->sleeping);
+			if (!nf->guest)
+				netvm_notify(&nf->bell->sleeping);
 			if (i < k) {
 				sched_yield();
 				if ((spins & 1023) == 0)
@@ -230,6 +283,9 @@ static bool daemon_alive(struct netvm_nf *nf)
 #define IDLE_SPINS 256
 /* Longest sleep: how often an idle NF checks that the daemon is alive. */
 #define IDLE_SLEEP_NS 100000000ull
+/* A guest's nap when idle: the host's futex wake cannot reach it, so it
+ * looks at its ring this often (and the switch naps likewise, switch.c). */
+#define GUEST_NAP_NS 50000
 
 /* The rx ring was empty @idle times in a row: spin, or sleep until the
  * switch rings.  Returns false when the daemon has gone away. */
@@ -237,6 +293,11 @@ static bool idle_wait(struct netvm_nf *nf, unsigned idle)
 {
 	if (nf->idle == NETVM_IDLE_POLL || (nf->idle == NETVM_IDLE_ADAPTIVE && idle < IDLE_SPINS))
 		return (idle & 0xffff) || daemon_alive(nf);
+	if (nf->guest) {
+		struct timespec nap = {0, GUEST_NAP_NS};
+		nanosleep(&nap, NULL);
+		return (idle & 1023) || daemon_alive(nf);
+	}
 	if (netvm_ring_sleep(&nf->rx, IDLE_SLEEP_NS) == -ETIMEDOUT)
 		return daemon_alive(nf);
 	return true;

@@ -23,13 +23,12 @@
 
 #include <netvm/netvm.h>
 #include "common/ctl.h"
-
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3 };
+#include "netvmctl.h"
 
 #define WAIT_POLL_NS	  (50 * 1000 * 1000L)
 #define WAIT_DEFAULT_SECS 10.0
 
-static const char *sock_path;
+const char *sock_path;
 static bool opt_json;
 static bool connected;
 static struct netvm_ctl_conn conn;
@@ -68,6 +67,10 @@ static const char usage_text[] =
     "                                pool-full   every buffer is back in the pool\n"
     "                                ports-done  every port finished receiving and\n"
     "                                            the pool is full (nothing in flight)\n"
+    "  vm start SERVICE [OPTIONS] [-- QEMU-ARGS]\n"
+    "                              run an NF for SERVICE in a QEMU guest whose only\n"
+    "                              packet memory is SERVICE's domain region (see\n"
+    "                              'netvmctl vm help' and docs/vm-nfs.md)\n"
     "  help                        show this help\n"
     "\n"
     "PREFIX is an address or prefix (10.0.0.0/8, fe80::/10) or 'any'; PROTO is tcp,\n"
@@ -81,7 +84,7 @@ static void help(void)
 	exit(EXIT_OK);
 }
 
-__attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const char *fmt, ...)
+void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -93,7 +96,7 @@ __attribute__((format(printf, 1, 2), noreturn)) static void usage_error(const ch
 	exit(EXIT_USAGE);
 }
 
-__attribute__((format(printf, 2, 3), noreturn)) static void die(int code, const char *fmt, ...)
+void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -156,7 +159,7 @@ static void ctl_open(json_t *pending)
  * Send @req (stolen) and return the reply when it says ok:true.  On ok:false
  * print the daemon's error and exit 1; on a broken conversation exit 1 too.
  */
-static json_t *ctl_request(json_t *req)
+json_t *ctl_request_fd(json_t *req, int *fd_out)
 {
 	json_t *rep, *ok, *err;
 	int fd = -1;
@@ -165,7 +168,9 @@ static json_t *ctl_request(json_t *req)
 		die(EXIT_FAIL, "out of memory");
 	ctl_open(req);
 	rep = netvm_ctl_call(&conn, req, &fd);
-	if (fd >= 0)
+	if (fd_out)
+		*fd_out = fd;
+	else if (fd >= 0)
 		close(fd);
 	if (!rep) {
 		if (errno == ECONNRESET || errno == EPIPE || errno == 0)
@@ -182,6 +187,11 @@ static json_t *ctl_request(json_t *req)
 		    json_is_string(err) ? json_string_value(err) : "request failed (no message)");
 	}
 	return rep;
+}
+
+static json_t *ctl_request(json_t *req)
+{
+	return ctl_request_fd(req, NULL);
 }
 
 static json_t *request_status(void)
@@ -886,5 +896,7 @@ int main(int argc, char **argv)
 		return cmd_wait(argc, argv);
 	if (strcmp(cmd, "port") == 0)
 		return cmd_port(argc, argv);
+	if (strcmp(cmd, "vm") == 0)
+		return cmd_vm(argc, argv);
 	usage_error("unknown command '%s'", cmd);
 }

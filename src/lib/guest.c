@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* libnetvm in a VM guest: find the virtio-serial port and the ivshmem BAR. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "common/log.h"
+#include "guest.h"
+
+#define PORTS_DIR "/sys/class/virtio-ports"
+#define PCI_DIR	  "/sys/bus/pci/devices"
+/* ivshmem's PCI ids (Red Hat, Inc. / Inter-VM shared memory). */
+#define IVSHMEM_VENDOR 0x1af4
+#define IVSHMEM_DEVICE 0x1110
+
+/* First line of a small sysfs file, without the newline. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok = f && fgets(buf, (int)len, f);
+
+	if (f)
+		fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* The vportNpM device called @name, into @dev (e.g. "vport1p1"). */
+static int find_port(const char *name, char *dev, size_t len)
+{
+	DIR *d = opendir(PORTS_DIR);
+	struct dirent *e;
+	int ret = -ENOENT;
+
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		char path[512], got[64];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PORTS_DIR "/%s/name", e->d_name);
+		if (read_line(path, got, sizeof(got)) == 0 && !strcmp(got, name)) {
+			snprintf(dev, len, "%s", e->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+bool netvm_guest_port_exists(const char *name)
+{
+	char dev[256];
+	return find_port(name, dev, sizeof(dev)) == 0;
+}
+
+int netvm_guest_port_open(const char *name)
+{
+	char dev[256], path[300];
+	int fd;
+
+	if (find_port(name, dev, sizeof(dev)) < 0)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Map BAR2 of ivshmem device @pci and check it holds region @id. */
+static int map_bar(struct netvm_region *r, const char *pci, uint64_t id)
+{
+	char path[512];
+	struct stat st;
+	uint8_t *base;
+	int fd, ret = -ENOENT;
+
+	/* The BAR decodes only while the device is enabled; nothing binds a
+	 * driver to ivshmem, so enable it ourselves (harmless if it is). */
+	snprintf(path, sizeof(path), PCI_DIR "/%s/enable", pci);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			LOG_WARN("nf", "cannot enable PCI device %s: %s", pci, strerror(errno));
+		close(fd);
+	}
+	snprintf(path, sizeof(path), PCI_DIR "/%s/resource2", pci);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(struct netvm_region_hdr)) {
+		close(fd);
+		return -EPROTO;
+	}
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (base == MAP_FAILED)
+		return -errno;
+	const struct netvm_region_hdr *h = (const void *)base;
+	if (h->region_id == id && h->seg_shift >= 12 && h->seg_shift <= 30 &&
+	    (ret = netvm_region_check(h, (uint64_t)st.st_size)) == 0) {
+		/* One mapping, cut into segments: the same translation as on the host. */
+		uint32_t nsegs = (uint32_t)(h->total_size >> h->seg_shift);
+		uint8_t **segs = malloc(nsegs * sizeof(*segs));
+		ret = -ENOMEM;
+		if (segs) {
+			for (uint32_t i = 0; i < nsegs; i++)
+				segs[i] = base + ((size_t)i << h->seg_shift);
+			ret = netvm_region_from_segments(r, segs, nsegs);
+			free(segs);
+		}
+		if (ret == 0) {
+			r->map_len = (size_t)st.st_size; /* netvm_region_unmap() unmaps it */
+			return 0;
+		}
+	}
+	munmap(base, (size_t)st.st_size);
+	return ret == 0 ? -ENOENT : ret;
+}
+
+int netvm_guest_region_map(struct netvm_region *r, uint64_t region_id, int *ndev)
+{
+	DIR *d = opendir(PCI_DIR);
+	struct dirent *e;
+	int ret = -ENOENT;
+
+	*ndev = 0;
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		char path[512], v[32], dv[32];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PCI_DIR "/%s/vendor", e->d_name);
+		if (read_line(path, v, sizeof(v)) < 0 || strtoul(v, NULL, 16) != IVSHMEM_VENDOR)
+			continue;
+		snprintf(path, sizeof(path), PCI_DIR "/%s/device", e->d_name);
+		if (read_line(path, dv, sizeof(dv)) < 0 || strtoul(dv, NULL, 16) != IVSHMEM_DEVICE)
+			continue;
+		++*ndev;
+		if ((ret = map_bar(r, e->d_name, region_id)) == 0) {
+			LOG_INFO("nf", "region %016llx is ivshmem device %s",
+				 (unsigned long long)region_id, e->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}

@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""NFs inside QEMU guests (docs/vm-nfs.md): the guest image of
+scripts/guest-image.sh boots under TCG, its NF maps the region through an
+ivshmem PCI device and attaches over a virtio-serial port, and the switch
+treats it like any other NF."""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+
+from netvmtest import BUILD, Platform, TestFailure, accounting, binary, check, drained, wait_for
+from test_platform import FW_RULES, pcap_packets, write_frames
+
+# The image is built by scripts/setup.sh into build/guest; a sanitizer build
+# dir uses that one too (static NFs cannot be built with ASan).
+GUEST = os.environ.get("NETVM_GUEST_DIR") or os.path.join(BUILD, "guest")
+BOOT_TIMEOUT = 180  # TCG on a loaded 2-core machine; a boot takes ~10 s here
+
+
+def start_vm(pf, service, *nf_args, name=None):
+    """netvmctl vm start SERVICE under TCG; the console goes to NAME.console."""
+    name = name or service
+    console = pf.path(f"{name}.console")
+    argv = [binary("netvmctl"), "--socket", pf.sock, "vm", "start", service, "--accel", "tcg",
+            "--image", GUEST, "--console", console]
+    if nf_args:
+        argv += ["--nf", " ".join(nf_args)]
+    out = open(pf.path(f"{name}-qemu.out"), "w+")
+    p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=pf.env)
+    p.out, p.console = out, console
+    pf.nfs.append(p)  # killed at teardown like an NF
+    return p
+
+
+def console_text(vm):
+    try:
+        with open(vm.console, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def wait_vm_attached(pf, vm, service):
+    def attached():
+        if vm.poll() is not None:
+            vm.out.seek(0)
+            raise TestFailure(f"QEMU exited {vm.returncode}: {vm.out.read()[-2000:]}\n"
+                              f"console:\n{console_text(vm)[-3000:]}")
+        return [n for n in pf.running_nfs() if n["service"] == service and n["vm"]]
+    try:
+        return wait_for(f"the VM NF of '{service}' to attach", attached, timeout=BOOT_TIMEOUT,
+                        interval=0.2)
+    except TestFailure as e:
+        raise TestFailure(f"{e}\nconsole:\n{console_text(vm)[-3000:]}")
+
+
+def stop_vm(vm, timeout=30):
+    vm.send_signal(signal.SIGTERM)  # QEMU exits; the guest has no say
+    vm.wait(timeout)
+
+
+def region_inodes(pid):
+    """Inodes of the NetVM regions process @pid has mapped."""
+    with open(f"/proc/{pid}/maps") as f:
+        return {int(line.split()[4]) for line in f if "netvm-region" in line}
+
+
+CHAIN_CFG = """
+ports:
+  - {name: in0, type: pcap, read: in.pcap, write: out.pcap, paused: true}
+services: [fw, mid, fwd]
+chains:
+  main: [fw, mid, fwd]
+default_chain: main
+"""
+
+
+def run_chain(in_frames, in_vm):
+    """The pcap through fw (host) -> mid (a VM, or a host NF) -> fwd (host);
+    returns the output pcap's bytes and a note."""
+    pf = Platform(CHAIN_CFG, "vmchain" if in_vm else "hostchain")
+    write_frames(pf.path("in.pcap"), in_frames)
+    with open(pf.path("rules.txt"), "w") as f:
+        f.write(FW_RULES)
+    with pf:
+        pf.start_nf("nf-firewall", "--service", "fw", "--rules", pf.path("rules.txt"))
+        pf.start_nf("nf-forward", "--service", "fwd")
+        if in_vm:
+            vm = start_vm(pf, "mid")
+            wait_vm_attached(pf, vm, "mid")
+        else:
+            pf.start_nf("nf-forward", "--service", "mid")
+        pf.wait_nfs(3, timeout=30)
+        pf.ctl("port", "start", "in0")
+        st = wait_for("the pcap through the chain and every buffer back", lambda: drained(pf),
+                      timeout=120)
+        mid = [n for n in st["nfs"] if n["service"] == "mid"][0]
+        rx, tx, drops = accounting(st)
+        check(rx == len(in_frames) and rx == tx + drops, f"rx {rx} tx {tx} drops {drops}")
+        if in_vm:
+            console = console_text(vm)
+            stop_vm(vm)
+        pf.stop()
+        with open(pf.path("out.pcap"), "rb") as f:
+            out = f.read()
+        if in_vm:
+            check("ivshmem devices: 1" in console, f"guest console:\n{console[-3000:]}")
+        return out, f"mid {'in a VM' if in_vm else 'on the host'} passed {mid['tx']}"
+
+
+def test_vm_nf_in_a_mixed_chain():
+    """host NF -> VM NF -> host NF: output byte-identical to the all-host chain."""
+    frames = [p for p, _ in pcap_packets()]
+    host_out, _ = run_chain(frames, in_vm=False)
+    vm_out, note = run_chain(frames, in_vm=True)
+    check(len(host_out) > 100, "the host chain wrote no packets")
+    with tempfile.TemporaryDirectory() as d:
+        paths = [os.path.join(d, n) for n in ("host.pcap", "vm.pcap")]
+        for path, data in zip(paths, (host_out, vm_out)):
+            with open(path, "wb") as f:
+                f.write(data)
+        # Frames byte for byte (pcap timestamps differ between the runs).
+        r = subprocess.run([binary("pcapcmp"), *paths], capture_output=True, text=True)
+        check(r.returncode == 0, f"VM chain output differs from the host chain's: {r.stdout}{r.stderr}")
+    return f"{len(frames)} frames in; {note}; frames byte-identical to the host-only chain (pcapcmp)"
+
+
+DOMAIN_CFG = """
+ring_size: 512
+ports:
+  - {name: gen0, type: gen, size: 128, flows: 8, rate: 20000, count: 4000, paused: true}
+services:
+  - {name: t}
+  - {name: u, domain: untrusted}
+chains:
+  main: [t, u]
+default_chain: main
+"""
+
+
+def test_vm_sees_only_its_domain():
+    """An untrusted service's VM has one ivshmem device: its own domain's region."""
+    with Platform(DOMAIN_CFG, "vmdomain") as pf:
+        t = pf.start_nf("nf-forward", "--service", "t")
+        vm = start_vm(pf, "u")
+        wait_vm_attached(pf, vm, "u")
+        pf.wait_nfs(2)
+        st = pf.status()
+        dom = [d for d in st["domains"] if d["name"] == "untrusted"][0]
+        console = console_text(vm)
+        check("netvm-guest: ivshmem devices: 1" in console,
+              f"the guest should see exactly one ivshmem device:\n{console[-3000:]}")
+        m = re.search(r"region ([0-9a-f]{16}) is ivshmem device", console)
+        check(m and int(m.group(1), 16) == dom["region_id"],
+              f"the guest NF mapped {m and m.group(1)}, the untrusted region is "
+              f"{dom['region_id']:016x}, the trusted one {st['pool']['region_id']:016x}")
+        # On the host: QEMU maps one region, the untrusted one; the trusted NF
+        # maps another.
+        qemu_regions, t_regions = region_inodes(vm.pid), region_inodes(t.pid)
+        check(len(qemu_regions) == 1 and len(t_regions) == 1 and not qemu_regions & t_regions,
+              f"QEMU maps regions {qemu_regions}, the trusted NF {t_regions}")
+        pf.ctl("port", "start", "gen0")
+        st = wait_for("4000 packets through t -> u (VM) and every buffer back",
+                      lambda: (s := drained(pf)) and s["ports"][0]["rx_done"] and s,
+                      timeout=120)
+        rx, tx, drops = accounting(st)
+        check(rx == 4000 and tx == 4000, f"rx {rx} tx {tx} drops {st['drops']}")
+        stop_vm(vm)
+    return (f"guest saw 1 ivshmem device = region {dom['region_id']:016x} (untrusted); "
+            f"QEMU maps 1 region inode, not the trusted one; 4000/4000 packets through t -> u(VM)")
+
+
+KILL_CFG = """
+ring_size: 1024
+ports:
+  - {name: gen0, type: gen, size: 64, flows: 16, rate: 20000, count: 0}
+services: [vm]
+chains:
+  main: [vm]
+default_chain: main
+"""
+
+
+def test_vm_killed_midstream():
+    """kill -9 QEMU under traffic: its buffers come back, the daemon goes on."""
+    with Platform(KILL_CFG, "vmkill") as pf:
+        vm = start_vm(pf, "vm")
+        wait_vm_attached(pf, vm, "vm")
+        wait_for("traffic through the VM NF",
+                 lambda: sum(n["tx"] for n in pf.running_nfs()) > 2000, timeout=60)
+        before = pf.status()["nfs"][0]
+        vm.kill()
+        vm.wait()
+        wait_for("the daemon to notice the VM is gone", lambda: not pf.status()["nfs"], timeout=10)
+        pf.ctl("port", "stop", "gen0")
+        st = wait_for("every buffer back in the pool", lambda: drained(pf), timeout=30)
+        rx, tx, drops = accounting(st)
+        check(rx == tx + drops, f"accounting: rx {rx} != tx {tx} + drops {drops}")
+        check(pf.daemon.poll() is None, "netvmd died")
+        # The service works again with a new (host) instance.
+        pf.start_nf("nf-forward", "--service", "vm")
+        pf.wait_nfs(1)
+        pf.ctl("port", "start", "gen0")
+        n0 = pf.running_nfs()[0]["tx"]
+        wait_for("traffic through the new instance", lambda: pf.running_nfs()[0]["tx"] > n0 + 1000)
+    return (f"VM had passed {before['tx']} packets; after kill -9 the pool was full, "
+            f"rx {rx} = tx {tx} + drops {drops} (nf_gone {st['drops']['nf_gone']}); "
+            f"a new instance took over")
