@@ -135,8 +135,22 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 	struct nf_slot *sl;
 	int svc, s;
 
-	if (c->slot >= 0)
-		return error_reply(EALREADY, "this connection is already attached");
+	if (c->slot >= 0) {
+		struct nf_slot *old = &d->slots[c->slot];
+		/* A VM's next NF comes over QEMU's same connection: after the
+		 * last one detached, or died (only one process at a time can
+		 * hold the guest's port open, so the old one is gone). */
+		if (atomic_load(&old->state) != SLOT_LEAVING && !old->guest)
+			return error_reply(EALREADY, "this connection is already attached");
+		if (atomic_load(&old->state) != SLOT_LEAVING)
+			LOG_WARN("manager",
+				 "NF instance %d in the VM of QEMU pid %d left without "
+				 "detaching",
+				 old->instance, (int)c->pid);
+		atomic_store(&old->state, SLOT_GONE);
+		switch_kick(d);
+		c->slot = -1;
+	}
 	if (transport && strcmp(transport, "fd") && strcmp(transport, "ivshmem"))
 		return error_reply(EINVAL, "attach: transport must be 'fd' or 'ivshmem'");
 	if ((svc = service_for(d, c, req, &rep)) < 0)

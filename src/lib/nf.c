@@ -169,7 +169,7 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 		goto fail_sock;
 	}
 	if ((err = map_region(nf, rep, region_fd)))
-		goto fail_sock;
+		goto fail_attached;
 	if (slot >= nf->region.hdr->nf_slots ||
 	    netvm_ring_attach(&nf->rx, netvm_region_ring(&nf->region, 2 * (uint32_t)slot),
 			      nf->region.hdr->ring_size, 0) < 0 ||
@@ -195,6 +195,15 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 
 fail_region:
 	netvm_region_unmap(&nf->region);
+fail_attached:
+	/* A host NF's slot is freed when its socket closes; a guest's
+	 * connection is QEMU's and outlives the NF, so say so. */
+	if (nf->guest) {
+		json_t *bye = json_pack("{s:s}", "cmd", "detach");
+		if (bye)
+			netvm_ctl_send(nf->ctl->fd, bye, -1);
+		json_decref(bye);
+	}
 fail_sock:
 	json_decref(rep);
 	close(nf->ctl->fd);

@@ -400,17 +400,18 @@ static void show_services(json_t *rep)
 
 static void show_nfs(json_t *rep)
 {
-	static const char *const hdr[] = {"INSTANCE", "SERVICE", "SLOT",    "PID",     "STATE",
-					  "RX",	      "TX",	 "DROPPED", "BAD_DESC"};
+	static const char *const hdr[] = {"INSTANCE", "SERVICE", "SLOT", "PID",	    "VM",
+					  "STATE",    "RX",	 "TX",	 "DROPPED", "BAD_DESC"};
 	json_t *nfs = section_array(rep, "nfs"), *n;
 	struct table t;
 	size_t i;
 
-	table_init(&t, 9, hdr, "rlrrlrrrr");
-	json_array_foreach(nfs, i, n)
-	    table_row(&t, field(n, "instance"), field(n, "service"), field(n, "slot"),
-		      field(n, "pid"), field(n, "state"), field(n, "rx"), field(n, "tx"),
-		      field(n, "dropped"), field(n, "bad_desc"));
+	/* PID is QEMU's for an NF in a VM. */
+	table_init(&t, 10, hdr, "rlrrllrrrr");
+	json_array_foreach(nfs, i, n) table_row(
+	    &t, field(n, "instance"), field(n, "service"), field(n, "slot"), field(n, "pid"),
+	    xstrdup(json_is_true(json_object_get(n, "vm")) ? "yes" : "no"), field(n, "state"),
+	    field(n, "rx"), field(n, "tx"), field(n, "dropped"), field(n, "bad_desc"));
 	table_print(&t, "(no NFs attached)");
 }
 

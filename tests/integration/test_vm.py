@@ -18,12 +18,13 @@ GUEST = os.environ.get("NETVM_GUEST_DIR") or os.path.join(BUILD, "guest")
 BOOT_TIMEOUT = 180  # TCG on a loaded 2-core machine; a boot takes ~10 s here
 
 
-def start_vm(pf, service, *nf_args, name=None):
-    """netvmctl vm start SERVICE under TCG; the console goes to NAME.console."""
+def start_vm(pf, service, *nf_args, name=None, prefix=(), accel="tcg"):
+    """netvmctl vm start SERVICE (under TCG by default: KVM guests hang on
+    these machines); the console goes to NAME.console."""
     name = name or service
     console = pf.path(f"{name}.console")
-    argv = [binary("netvmctl"), "--socket", pf.sock, "vm", "start", service, "--accel", "tcg",
-            "--image", GUEST, "--console", console]
+    argv = [*prefix, binary("netvmctl"), "--socket", pf.sock, "vm", "start", service,
+            "--accel", accel, "--image", GUEST, "--console", console]
     if nf_args:
         argv += ["--nf", " ".join(nf_args)]
     out = open(pf.path(f"{name}-qemu.out"), "w+")
@@ -207,3 +208,75 @@ def test_vm_killed_midstream():
     return (f"VM had passed {before['tx']} packets; after kill -9 the pool was full, "
             f"rx {rx} = tx {tx} + drops {drops} (nf_gone {st['drops']['nf_gone']}); "
             f"a new instance took over")
+
+
+def test_vm_start_errors():
+    """netvmctl vm start refuses clearly, and the QEMU command is what the design says."""
+    cfg = "services:\n  - {name: a}\n  - {name: u, domain: untrusted}\n"
+    with Platform(cfg, "vmerr") as pf:
+        base = [binary("netvmctl"), "--socket", pf.sock, "vm", "start"]
+
+        def run(*args):
+            return subprocess.run([*base, *args], capture_output=True, text=True, timeout=30)
+        r = run("nosuch", "--image", GUEST)
+        check(r.returncode == 1 and "unknown service 'nosuch'" in r.stderr, f"{r.returncode} {r.stderr}")
+        r = run("a", "--accel", "xen")
+        check(r.returncode == 2 and "--accel" in r.stderr, f"{r.returncode} {r.stderr}")
+        r = run("a", "--image", pf.path("no-image"))
+        check(r.returncode == 1 and "guest-image.sh" in r.stderr, f"{r.returncode} {r.stderr}")
+        r = run("a", "--nf", "nf-forward --service a,b", "--image", GUEST)
+        check(r.returncode == 2 and "','" in r.stderr, f"{r.returncode} {r.stderr}")
+        r = run("u", "--dry-run", "--accel", "tcg", "--image", GUEST, "--", "-smp", "1")
+        check(r.returncode == 0, f"dry run failed: {r.stderr}")
+        for want in ("domain 'untrusted'", "mem-path=/proc/self/fd/", "share=on",
+                     "ivshmem-plain,memdev=netvm-region", f"path={pf.sock}",
+                     "virtserialport,chardev=netvm-ctl,name=netvm",
+                     "netvm.cmd=nf-forward,--service,u", " -smp 1"):
+            check(want in r.stderr, f"'{want}' not in the QEMU command:\n{r.stderr}")
+        size = int(re.search(r"size=(\d+),share=on", r.stderr).group(1))
+        check(size & (size - 1) == 0, f"region file size {size} is not a power of two")
+        check(pf.daemon.poll() is None, "netvmd died")
+    return "unknown service, bad --accel, missing image, comma in --nf refused; dry run as designed"
+
+
+def test_vm_connection_reattach():
+    """QEMU's connection outlives a guest NF: the next NF of the VM attaches
+    over it (after a detach, or superseding one that died); a host
+    connection still gets one attach."""
+    import json
+    import socket
+
+    def call(s, f, req):
+        s.sendall((json.dumps(req) + "\n").encode())
+        return json.loads(f.readline())
+
+    with Platform("services: [g]\n", "vmreattach") as pf:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(pf.sock)
+        f = s.makefile()
+        ivsh = {"cmd": "attach", "service": "g", "transport": "ivshmem"}
+        a = call(s, f, ivsh)
+        check(a["ok"] and a["region_id"] == pf.status()["pool"]["region_id"], f"attach: {a}")
+        check([n["vm"] for n in pf.running_nfs()] == [True], f"nfs: {pf.status()['nfs']}")
+        b = call(s, f, ivsh)  # the first NF died without a word
+        check(b["ok"] and b["instance"] != a["instance"], f"second attach: {b}")
+        check(call(s, f, {"cmd": "detach"})["ok"], "detach refused")
+        c = call(s, f, ivsh)  # after a detach
+        check(c["ok"], f"attach after detach: {c}")
+        wait_for("one running NF and the others freed",
+                 lambda: [n["instance"] for n in pf.status()["nfs"]] == [c["instance"]])
+        bad = call(s, f, dict(ivsh, transport="carrier-pigeon"))
+        check(not bad["ok"] and "transport" in bad["error"], f"bad transport: {bad}")
+        f.close()  # the socket closes with its last file object
+        s.close()
+        h = socket.socket(socket.AF_UNIX)
+        h.connect(pf.sock)
+        hf = h.makefile()
+        check(call(h, hf, {"cmd": "attach", "service": "g"})["ok"], "host attach refused")
+        again = call(h, hf, {"cmd": "attach", "service": "g"})
+        check(not again["ok"] and again["errno"] == 114, f"second host attach: {again}")
+        hf.close()
+        h.close()
+        wait_for("every slot free and the pool full",
+                      lambda: (st := pf.status()) and not st["nfs"] and drained(pf))
+    return "attach, superseding attach, detach + attach over one QEMU-style connection; host: EALREADY"
