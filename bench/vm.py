@@ -116,7 +116,13 @@ def write(args, rows, boots, started):
   first packet after a pause and nothing under load. Expect a VM hop within
   a few percent of a host hop in throughput (the NSDI'14 paper reports
   line rate through VMs with the same design), unless the vCPU thread is not
-  pinned or shares its core.
+  pinned or shares its core.  One caveat, not measurable here: the guest maps
+  the BAR through sysfs (`resource2`), which Linux maps uncached.  Intel's
+  EPT ignores the guest's memory type for RAM-backed memory (the pages stay
+  write-back), but AMD's NPT combines it with the host's, so on an AMD host
+  a KVM guest would access the region uncached and run far slower; there the
+  guest needs a write-back mapping of the BAR (a small guest driver, not
+  written yet) before the figure above holds.
 
 Rerun: `bench/vm.py` (as root, after `scripts/setup.sh`, which builds the
 guest image).

@@ -166,6 +166,8 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 	    json_int(rep, "slot", 0, 65535, &slot) < 0) {
 		err = EPROTO;
 		LOG_ERR("nf", "attach: malformed reply (no instance or slot)");
+		if (region_fd >= 0)
+			close(region_fd);
 		goto fail_sock;
 	}
 	if ((err = map_region(nf, rep, region_fd)))

@@ -15,16 +15,17 @@ from test_platform import FW_RULES, pcap_packets, write_frames
 # The image is built by scripts/setup.sh into build/guest; a sanitizer build
 # dir uses that one too (static NFs cannot be built with ASan).
 GUEST = os.environ.get("NETVM_GUEST_DIR") or os.path.join(BUILD, "guest")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BOOT_TIMEOUT = 180  # TCG on a loaded 2-core machine; a boot takes ~10 s here
 
 
-def start_vm(pf, service, *nf_args, name=None, prefix=(), accel="tcg"):
+def start_vm(pf, service, *nf_args, name=None, prefix=(), accel="tcg", image=None):
     """netvmctl vm start SERVICE (under TCG by default: KVM guests hang on
     these machines); the console goes to NAME.console."""
     name = name or service
     console = pf.path(f"{name}.console")
     argv = [*prefix, binary("netvmctl"), "--socket", pf.sock, "vm", "start", service,
-            "--accel", accel, "--image", GUEST, "--console", console]
+            "--accel", accel, "--image", image or GUEST, "--console", console]
     if nf_args:
         argv += ["--nf", " ".join(nf_args)]
     out = open(pf.path(f"{name}-qemu.out"), "w+")
@@ -70,61 +71,80 @@ def region_inodes(pid):
 CHAIN_CFG = """
 ports:
   - {name: in0, type: pcap, read: in.pcap, write: out.pcap, paused: true}
-services: [fw, mid, fwd]
+services: [a, fw, b]
 chains:
-  main: [fw, mid, fwd]
+  main: [a, fw, b]
 default_chain: main
 """
 
 
+def guest_image_with(pf, *adds):
+    """A guest image like GUEST's, with more files (SRC:DEST) in it."""
+    out = pf.path("guest")
+    r = subprocess.run([os.path.join(ROOT, "scripts", "guest-image.sh"), "-b",
+                        os.path.dirname(GUEST), "-o", out, *[x for a in adds for x in ("--add", a)]],
+                       capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0, f"guest-image.sh failed: {r.stdout}{r.stderr}")
+    return out
+
+
 def run_chain(in_frames, in_vm):
-    """The pcap through fw (host) -> mid (a VM, or a host NF) -> fwd (host);
-    returns the output pcap's bytes and a note."""
+    """The pcap through a (host) -> fw (nf-firewall in a VM, or on the host)
+    -> b (host); returns the output pcap's bytes and a note."""
     pf = Platform(CHAIN_CFG, "vmchain" if in_vm else "hostchain")
     write_frames(pf.path("in.pcap"), in_frames)
     with open(pf.path("rules.txt"), "w") as f:
         f.write(FW_RULES)
     with pf:
-        pf.start_nf("nf-firewall", "--service", "fw", "--rules", pf.path("rules.txt"))
-        pf.start_nf("nf-forward", "--service", "fwd")
+        pf.start_nf("nf-forward", "--service", "a")
+        pf.start_nf("nf-forward", "--service", "b")
         if in_vm:
-            vm = start_vm(pf, "mid")
-            wait_vm_attached(pf, vm, "mid")
+            image = guest_image_with(pf, pf.path("rules.txt") + ":/etc/rules.txt")
+            vm = start_vm(pf, "fw", "nf-firewall", "--service", "fw", "--rules", "/etc/rules.txt",
+                          image=image)
+            wait_vm_attached(pf, vm, "fw")
         else:
-            pf.start_nf("nf-forward", "--service", "mid")
+            pf.start_nf("nf-firewall", "--service", "fw", "--rules", pf.path("rules.txt"))
         pf.wait_nfs(3, timeout=30)
         pf.ctl("port", "start", "in0")
         st = wait_for("the pcap through the chain and every buffer back", lambda: drained(pf),
                       timeout=120)
-        mid = [n for n in st["nfs"] if n["service"] == "mid"][0]
+        fw = [n for n in st["nfs"] if n["service"] == "fw"][0]
         rx, tx, drops = accounting(st)
         check(rx == len(in_frames) and rx == tx + drops, f"rx {rx} tx {tx} drops {drops}")
         if in_vm:
+            stop_vm(vm)  # SIGTERM: QEMU exits; nothing is in flight
             console = console_text(vm)
-            stop_vm(vm)
         pf.stop()
         with open(pf.path("out.pcap"), "rb") as f:
             out = f.read()
         if in_vm:
             check("ivshmem devices: 1" in console, f"guest console:\n{console[-3000:]}")
-        return out, f"mid {'in a VM' if in_vm else 'on the host'} passed {mid['tx']}"
+        where = "in a VM" if in_vm else "on the host"
+        return out, f"nf-firewall {where} passed {fw['tx']}, dropped {fw['dropped']}"
 
 
 def test_vm_nf_in_a_mixed_chain():
-    """host NF -> VM NF -> host NF: output byte-identical to the all-host chain."""
-    frames = [p for p, _ in pcap_packets()]
+    """host NF -> VM NF (nf-firewall) -> host NF: the frames out are
+    byte-identical to the same chain's with only host NFs, and to the
+    firewall's expected output."""
+    pkts = pcap_packets()
+    frames = [p for p, _ in pkts]
     host_out, _ = run_chain(frames, in_vm=False)
     vm_out, note = run_chain(frames, in_vm=True)
-    check(len(host_out) > 100, "the host chain wrote no packets")
     with tempfile.TemporaryDirectory() as d:
-        paths = [os.path.join(d, n) for n in ("host.pcap", "vm.pcap")]
+        paths = [os.path.join(d, n) for n in ("host.pcap", "vm.pcap", "expected.pcap")]
         for path, data in zip(paths, (host_out, vm_out)):
             with open(path, "wb") as f:
                 f.write(data)
-        # Frames byte for byte (pcap timestamps differ between the runs).
-        r = subprocess.run([binary("pcapcmp"), *paths], capture_output=True, text=True)
-        check(r.returncode == 0, f"VM chain output differs from the host chain's: {r.stdout}{r.stderr}")
-    return f"{len(frames)} frames in; {note}; frames byte-identical to the host-only chain (pcapcmp)"
+        write_frames(paths[2], [p for p, ok in pkts if ok])
+        # Frames byte for byte (pcap timestamps differ between runs).
+        for ref in (paths[0], paths[2]):
+            r = subprocess.run([binary("pcapcmp"), ref, paths[1]], capture_output=True, text=True)
+            check(r.returncode == 0,
+                  f"VM chain output differs from {os.path.basename(ref)}: {r.stdout}{r.stderr}")
+    return (f"{len(frames)} frames in; {note}; frames out byte-identical to the host-only "
+            f"chain's and the expected {sum(ok for _, ok in pkts)} (pcapcmp)")
 
 
 DOMAIN_CFG = """
@@ -167,9 +187,18 @@ def test_vm_sees_only_its_domain():
                       timeout=120)
         rx, tx, drops = accounting(st)
         check(rx == 4000 and tx == 4000, f"rx {rx} tx {tx} drops {st['drops']}")
-        stop_vm(vm)
+        # The daemon dies: the guest NF sees its port hang up and exits, and
+        # the guest powers off, so QEMU exits too.
+        pf.daemon.kill()
+        try:
+            vm.wait(60)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"QEMU still runs 60 s after the daemon died:\n{console_text(vm)[-2000:]}")
+        check("nf-forward --service u exited with status 1" in console_text(vm),
+              f"guest console:\n{console_text(vm)[-2000:]}")
     return (f"guest saw 1 ivshmem device = region {dom['region_id']:016x} (untrusted); "
-            f"QEMU maps 1 region inode, not the trusted one; 4000/4000 packets through t -> u(VM)")
+            f"QEMU maps 1 region inode, not the trusted one; 4000/4000 packets through t -> u(VM); "
+            f"daemon killed: guest NF exited 1, VM powered off")
 
 
 KILL_CFG = """
