@@ -104,18 +104,16 @@ static char *guest_cmd(const char *cmd, const char *what)
 	return s;
 }
 
-static const char *file_in(const char *dir, const char *name)
+/* @dir/@name into @buf, which must be readable. */
+static const char *file_in(const char *dir, const char *name, char *buf, size_t len)
 {
-	char *p;
-
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		die(EXIT_FAIL, "out of memory");
-	if (access(p, R_OK) < 0)
+	snprintf(buf, len, "%s/%s", dir, name);
+	if (access(buf, R_OK) < 0)
 		die(EXIT_FAIL,
 		    "vm start: cannot read %s: %s (build the guest image with "
 		    "scripts/guest-image.sh)",
-		    p, strerror(errno));
-	return p;
+		    buf, strerror(errno));
+	return buf;
 }
 
 static int vm_start(int argc, char **argv)
@@ -190,17 +188,27 @@ static int vm_start(int argc, char **argv)
 		usage_error("vm start: --accel must be auto, kvm or tcg");
 	if (!image)
 		image = NETVM_GUEST_DIR;
-	kernel = kernel ? kernel : file_in(image, "vmlinuz");
-	initrd = initrd ? initrd : file_in(image, "initrd.img");
+	char kbuf[PATH_MAX], ibuf[PATH_MAX];
+	kernel = kernel ? kernel : file_in(image, "vmlinuz", kbuf, sizeof(kbuf));
+	initrd = initrd ? initrd : file_in(image, "initrd.img", ibuf, sizeof(ibuf));
 	if (!realpath(sock_path, sock))
 		die(EXIT_CONNECT, "cannot find %s: %s — is netvmd running?", sock_path,
 		    strerror(errno));
+
+	char *dflt;
+	if (asprintf(&dflt, "nf-forward --service %s", service) < 0)
+		die(EXIT_FAIL, "out of memory");
+	char *cmd = guest_cmd(nf ? nf : dflt, "--nf");
+	free(dflt);
 
 	/* The region of the service's domain, if we may attach as it. */
 	json_t *rep =
 	    ctl_request_fd(json_pack("{s:s, s:s}", "cmd", "region", "service", service), &fd);
 	json_int_t file_size = json_integer_value(json_object_get(rep, "file_size"));
-	const char *domain = json_string_value(json_object_get(rep, "domain"));
+	const char *dom = json_string_value(json_object_get(rep, "domain"));
+	char domain[64];
+	snprintf(domain, sizeof(domain), "%s", dom && dom[0] ? dom : "trusted");
+	json_decref(rep);
 	if (fd < 0 || file_size <= 0 || (file_size & (file_size - 1)))
 		die(EXIT_FAIL, "the daemon sent no usable region for '%s'", service);
 	if (fcntl(fd, F_SETFD, 0) < 0) /* QEMU inherits it */
@@ -214,10 +222,6 @@ static int vm_start(int argc, char **argv)
 			"emulation, far slower than KVM\n",
 			why);
 
-	char *dflt;
-	if (asprintf(&dflt, "nf-forward --service %s", service) < 0)
-		die(EXIT_FAIL, "out of memory");
-	char *cmd = guest_cmd(nf ? nf : dflt, "--nf");
 	struct argv_buf a = {0};
 	add(&a, "%s", qemu);
 	add(&a, "-name");
@@ -262,13 +266,17 @@ static int vm_start(int argc, char **argv)
 		add(&a, "%s", argv[optind]);
 
 	fprintf(stderr, "netvmctl: VM for service '%s' (domain '%s', region %lld MiB) under %s:\n ",
-		service, domain && domain[0] ? domain : "trusted", (long long)file_size >> 20,
-		kvm ? "KVM" : "TCG");
+		service, domain, (long long)file_size >> 20, kvm ? "KVM" : "TCG");
 	for (int i = 0; i < a.n; i++)
 		fprintf(stderr, " %s", a.v[i]);
 	fputc('\n', stderr);
-	if (dry)
+	if (dry) {
+		for (int i = 0; i < a.n; i++)
+			free(a.v[i]);
+		free(cmd);
+		close(fd);
 		return EXIT_OK;
+	}
 	execvp(a.v[0], a.v);
 	die(EXIT_FAIL, "cannot run %s: %s (apt-get install -y qemu-system-x86)", a.v[0],
 	    strerror(errno));
