@@ -110,10 +110,10 @@ def write(args, rows, boots, started):
   TCG a VM hop keeps a large fraction of a host hop here.
 * With KVM on a real server the guest runs natively and its accesses to the
   BAR are plain memory accesses to the same huge pages (EPT maps them; no
-  exits), so a VM hop costs what a host hop costs plus the guest's idle
-  policy: a guest NF cannot be woken by the host's futex, so when idle it
-  naps (50 µs) instead of sleeping, which adds up to 50 µs of latency to the
-  first packet after a pause and nothing under load. Expect a VM hop within
+  exits), so a VM hop costs what a host hop costs under load.  When idle, a
+  guest NF sleeps in `poll()` on its virtio-serial port and is woken by a
+  message through QEMU (a futex cannot reach it): that adds the wake-up's
+  latency, tens of microseconds with KVM, to the first packet after a pause. Expect a VM hop within
   a few percent of a host hop in throughput (the NSDI'14 paper reports
   line rate through VMs with the same design), unless the vCPU thread is not
   pinned or shares its core.  One caveat, not measurable here: the guest maps

@@ -4,6 +4,7 @@
  * run-time changes to chains and rules (docs/control-protocol.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -75,7 +76,7 @@ static int refresh_replicas(struct netvmd *d)
 	return 0;
 }
 
-int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid)
+int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd)
 {
 	struct nf_slot *sl = &d->slots[s];
 	struct netvm_region *r = domain_region(d, d->svc_domain[svc]);
@@ -95,7 +96,8 @@ int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid)
 	atomic_store(&sl->cut, false);
 	sl->instance = ++d->next_instance;
 	sl->pid = pid;
-	sl->guest = false;
+	sl->guest = wake_fd >= 0;
+	sl->wake_fd = wake_fd;
 	atomic_store_explicit(&sl->state, SLOT_RUNNING, memory_order_release);
 	return sl->instance;
 }
@@ -161,8 +163,11 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 	if (s == (int)d->nslots)
 		return error_reply(EBUSY, "no free NF slot (max_nfs is %u)", d->nslots);
 	sl = &d->slots[s];
-	slot_open(d, (uint32_t)s, (uint16_t)svc, c->pid);
-	sl->guest = transport && !strcmp(transport, "ivshmem");
+	int wake_fd = -1;
+	if (transport && !strcmp(transport, "ivshmem") &&
+	    (wake_fd = fcntl(c->conn.fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return error_reply(errno, "cannot keep a wake channel: %s", strerror(errno));
+	slot_open(d, (uint32_t)s, (uint16_t)svc, c->pid, wake_fd);
 	c->slot = s;
 	if (refresh_replicas(d) < 0)
 		LOG_ERR("manager", "out of memory: replicas of '%s' not updated",
@@ -526,6 +531,14 @@ static bool client_input(struct netvmd *d, struct client *c)
 		int pass_fd = -1;
 		if (fd >= 0)
 			close(fd); /* clients have no reason to send us fds */
+		/* Events get no reply: "kick" is a VM NF's doorbell (nf.c). */
+		if (ret == 1 && json_object_get(req, "event")) {
+			const char *ev = json_string_value(json_object_get(req, "event"));
+			if (ev && !strcmp(ev, "kick"))
+				switch_kick(d);
+			json_decref(req);
+			continue;
+		}
 		rep = ret < 0 ? error_reply(EBADMSG, "request is not a JSON object")
 			      : dispatch(d, c, req, &pass_fd);
 		json_decref(req);

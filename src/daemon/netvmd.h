@@ -40,7 +40,8 @@ struct nf_stats {
 struct nf_slot {
 	_Atomic int state; /* enum slot_state */
 	_Atomic bool cut;  /* set by the switch: too many bad descriptors, disconnect it */
-	bool guest;	   /* in a VM: it can neither ring our doorbell nor be woken */
+	bool guest;	   /* in a VM: woken by a message, not a futex (wake_fd) */
+	int wake_fd;	   /* guest: a dup of its control connection (QEMU's), else -1 */
 	uint16_t domain;   /* security domain: whose region its rings and buffers are in */
 	uint64_t bad_desc_limit;
 	uint16_t service;
@@ -155,8 +156,9 @@ int netvmd_open(struct netvmd *d);
 /* Undo netvmd_open() (also after a partial one) and free the configuration. */
 void netvmd_close(struct netvmd *d);
 /* manager.c: give NF slot @s a fresh pair of rings and mark it RUNNING for
- * service @svc; returns the instance number. */
-int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid);
+ * service @svc; returns the instance number.  @wake_fd >= 0: the NF is in a
+ * VM and is woken by a message on that fd (the slot owns it from now). */
+int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd);
 
 /* route.c */
 /* The table the configuration describes (no replicas yet), or NULL. */

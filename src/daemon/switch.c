@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
 
 #include <netvm/packet.h>
 #include "common/log.h"
+#include "common/nap.h"
 #include "netvmd.h"
 
 #define SW_BURST 32
@@ -29,6 +32,27 @@ static inline void drop_in(struct netvm_pool *pool, uint32_t buf, uint64_t *caus
 static inline void drop(struct netvmd *d, uint32_t buf, uint64_t *cause)
 {
 	drop_in(&d->pool, buf, cause);
+}
+
+/* Wake the NF in slot @sl if it sleeps.  An NF in a VM cannot be woken by
+ * a futex: it sleeps in poll() on its virtio-serial port, so it gets a line
+ * on its control connection (never blocking the switch: if QEMU's socket is
+ * full, wakes are already waiting there). */
+static void notify_nf(struct nf_slot *sl)
+{
+	static const char wake[] = "{\"event\":\"wake\"}\n";
+	_Atomic uint32_t *flag = &sl->to_nf.shm->sleeping;
+
+	if (!sl->guest) {
+		netvm_ring_notify(&sl->to_nf);
+		return;
+	}
+	atomic_thread_fence(memory_order_seq_cst);
+	/* Only the producer that lowers the flag sends.  A full socket means
+	 * wakes are already waiting; a closed one, that the NF is gone. */
+	if (atomic_load_explicit(flag, memory_order_relaxed) &&
+	    atomic_exchange_explicit(flag, 0, memory_order_seq_cst))
+		(void)!send(sl->wake_fd, wake, sizeof(wake) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /* Copy a packet into a fresh buffer of another domain, with its routing
@@ -90,7 +114,7 @@ static void flush_slot(struct netvmd *d, uint32_t s)
 		}
 		if (sent) {
 			sl->stats.rx += sent;
-			netvm_ring_notify(&sl->to_nf);
+			notify_nf(sl);
 		}
 		if (d->cfg.backpressure && st == SLOT_RUNNING)
 			return; /* the rest waits; the ports are held meanwhile */
@@ -281,6 +305,9 @@ static void reap_slot(struct netvmd *d, const struct route_table *rt, uint32_t s
 	LOG_INFO("switch",
 		 "NF instance %d (slot %u) gone: %u packets taken back, %u buffers reclaimed",
 		 sl->instance, s, got, n);
+	if (sl->wake_fd >= 0)
+		close(sl->wake_fd);
+	sl->wake_fd = -1;
 	atomic_store_explicit(&sl->state, SLOT_FREE, memory_order_release);
 }
 
@@ -344,17 +371,18 @@ static void *switch_main(void *arg)
 		if (++idle < SW_IDLE_SPINS || d->cfg.switch_poll)
 			continue;
 		/* Ports are polled, not rung: while one may still receive, nap
-		 * briefly; with none, sleep until an NF or the manager rings. */
+		 * (briefly at first, nap.h); with none, sleep until an NF or the
+		 * manager rings. */
 		bool ports_live = false;
 		for (uint16_t p = 0; p < d->nports; p++)
 			ports_live |= !d->ports[p].rx_done && !atomic_load(&d->ports[p].rx_paused);
-		/* NFs of other domains ring their own region's bell, not ours,
-		 * and NFs in VMs can ring none (a futex does not cross QEMU). */
+		/* NFs of other domains ring their own region's bell, not ours
+		 * (NFs in VMs ring ours with a "kick" message, manager.c). */
 		for (uint32_t s = 0; s < d->nslots; s++)
-			ports_live |= (d->slots[s].domain || d->slots[s].guest) &&
-				      atomic_load(&d->slots[s].state) == SLOT_RUNNING;
+			ports_live |=
+			    d->slots[s].domain && atomic_load(&d->slots[s].state) == SLOT_RUNNING;
 		netvm_sleep(&d->bell->sleeping, switch_idle, d,
-			    ports_live ? 50000ull : 100000000ull);
+			    ports_live ? nap_ns(idle - SW_IDLE_SPINS) : 100000000ull);
 	}
 	return NULL;
 }
@@ -378,6 +406,7 @@ int switch_init(struct netvmd *d)
 		if (!d->slots[s].pend)
 			return -ENOMEM;
 		d->slots[s].pend_mask = cap - 1;
+		d->slots[s].wake_fd = -1;
 	}
 	return 0;
 }

@@ -218,6 +218,7 @@ fail:
 }
 
 static bool daemon_alive(struct netvm_nf *nf);
+static void guest_kick(struct netvm_nf *nf);
 
 uint16_t netvm_nf_recv(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t max)
 {
@@ -259,7 +260,9 @@ void netvm_nf_send(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n)
 		 * unless the daemon is gone: then there is no one to hand to. */
 		for (unsigned spins = 1; i < k && !nf->daemon_gone; spins++) {
 			i += (uint16_t)netvm_ring_enqueue_burst(&nf->tx, d + i, k - i);
-			if (!nf->guest)
+			if (nf->guest)
+				guest_kick(nf);
+			else
 				netvm_notify(&nf->bell->sleeping);
 			if (i < k) {
 				sched_yield();
@@ -274,19 +277,63 @@ void netvm_nf_send(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n)
 static void leave(struct netvm_nf *nf, netvm_handler_fn handler, void *arg);
 
 /* Non-blocking look at the control socket: false when the daemon is gone. */
-static bool daemon_alive(struct netvm_nf *nf)
+/* Look at the control connection for up to @timeout_ms: false when the
+ * daemon is gone.  What it sent unasked (a VM's wake events) is consumed. */
+static bool ctl_wait(struct netvm_nf *nf, int timeout_ms)
 {
-	if (!nf->ctl)
-		return true; /* in-process handle: the "daemon" is us */
 	struct pollfd p = {.fd = nf->ctl->fd, .events = POLLIN};
+	json_t *msg;
+	int fd;
 
-	if (poll(&p, 1, 0) <= 0)
+	if (poll(&p, 1, timeout_ms) <= 0)
 		return true;
 	if (p.revents & (POLLHUP | POLLERR) || netvm_ctl_fill(nf->ctl) <= 0) {
 		nf->daemon_gone = true;
 		return false;
 	}
-	return true; /* unsolicited messages are ignored for now */
+	while (netvm_ctl_next(nf->ctl, &msg, &fd) != 0) {
+		json_decref(msg);
+		if (fd >= 0)
+			close(fd);
+	}
+	return true;
+}
+
+/* Non-blocking look at the control connection. */
+static bool daemon_alive(struct netvm_nf *nf)
+{
+	return !nf->ctl || ctl_wait(nf, 0); /* no ctl: in-process, the "daemon" is us */
+}
+
+/*
+ * A guest NF's sleep: no futex reaches it from the host, so it raises its
+ * ring's flag as a host NF does, and the switch, seeing it, sends a wake
+ * event down the control connection (notify_nf() in switch.c); the NF
+ * sleeps in poll() on its virtio-serial port meanwhile.
+ */
+static bool guest_sleep(struct netvm_nf *nf, int timeout_ms)
+{
+	_Atomic uint32_t *flag = &nf->rx.shm->sleeping;
+	bool alive = true;
+
+	atomic_store_explicit(flag, 1, memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (netvm_ring_count(&nf->rx) == 0) /* look again with the flag raised */
+		alive = ctl_wait(nf, timeout_ms);
+	atomic_store_explicit(flag, 0, memory_order_relaxed);
+	return alive;
+}
+
+/* A guest NF's doorbell: the switch sleeps on a futex we cannot reach, so
+ * ask the daemon to wake it (an event: no reply). */
+static void guest_kick(struct netvm_nf *nf)
+{
+	static const char kick[] = "{\"event\":\"kick\"}\n";
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&nf->bell->sleeping, memory_order_relaxed) &&
+	    write(nf->ctl->fd, kick, sizeof(kick) - 1) < 0)
+		nf->daemon_gone = errno != EINTR && errno != EAGAIN;
 }
 
 /* Empty polls before an adaptive NF sleeps: a few microseconds, enough to
@@ -294,9 +341,6 @@ static bool daemon_alive(struct netvm_nf *nf)
 #define IDLE_SPINS 256
 /* Longest sleep: how often an idle NF checks that the daemon is alive. */
 #define IDLE_SLEEP_NS 100000000ull
-/* A guest's nap when idle: the host's futex wake cannot reach it, so it
- * looks at its ring this often (and the switch naps likewise, switch.c). */
-#define GUEST_NAP_NS 50000
 
 /* The rx ring was empty @idle times in a row: spin, or sleep until the
  * switch rings.  Returns false when the daemon has gone away. */
@@ -304,11 +348,8 @@ static bool idle_wait(struct netvm_nf *nf, unsigned idle)
 {
 	if (nf->idle == NETVM_IDLE_POLL || (nf->idle == NETVM_IDLE_ADAPTIVE && idle < IDLE_SPINS))
 		return (idle & 0xffff) || daemon_alive(nf);
-	if (nf->guest) {
-		struct timespec nap = {0, GUEST_NAP_NS};
-		nanosleep(&nap, NULL);
-		return (idle & 1023) || daemon_alive(nf);
-	}
+	if (nf->guest)
+		return guest_sleep(nf, (int)(IDLE_SLEEP_NS / 1000000));
 	if (netvm_ring_sleep(&nf->rx, IDLE_SLEEP_NS) == -ETIMEDOUT)
 		return daemon_alive(nf);
 	return true;
@@ -387,8 +428,13 @@ static void leave(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
 		for (;;) {
 			struct pollfd p = {.fd = nf->ctl->fd, .events = POLLIN};
 			drain_rx(nf, handler, arg);
-			if (netvm_ctl_next(nf->ctl, &rep, &fd) == 1)
-				break;
+			if (netvm_ctl_next(nf->ctl, &rep, &fd) == 1) {
+				if (!json_object_get(rep, "event"))
+					break; /* the reply */
+				json_decref(rep);
+				rep = NULL;
+				continue;
+			}
 			if (poll(&p, 1, 1) > 0 && netvm_ctl_fill(nf->ctl) <= 0)
 				break;
 			clock_gettime(CLOCK_MONOTONIC, &now);
