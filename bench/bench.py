@@ -224,6 +224,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=3, help="interleaved pairs per peer comparison")
     ap.add_argument("--quick", action="store_true", help="64 B only, 1 pair per peer")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="only the instructions per packet (callgrind), printed")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     args = ap.parse_args()
     os.environ["NETVM_BUILD"] = os.path.abspath(args.build)
@@ -231,6 +233,13 @@ def main():
 
     if args.one:
         print(f"{args.one[0]} {args.one[1]} B: {one(args.one[0], int(args.one[1]), args.idle):.3f} Mpps")
+        return 0
+
+    if args.callgrind:
+        for k, c in callgrind(args.build).items():
+            per_hop = c["switch"] / (k + 1)
+            print(f"{k} NFs: switch {c['switch']:.1f} instr/packet ({per_hop:.1f} per crossing), "
+                  f"NF library {c['nflib']:.1f} per NF, gen port {c['port']:.1f}")
         return 0
 
     log = lambda s: print(s, file=sys.stderr, flush=True)
@@ -332,7 +341,7 @@ def write_results(path, res, sizes, started):
     L.append("## How to rerun\n")
     L.append("```sh\nbench/run.sh              # full run (~15 min): all sizes, 3 interleaved pairs per peer\n"
              "bench/run.sh --quick      # 64 B only, 1 pair per peer\n"
-             "bench/callgrind.sh        # instruction counts only\nbench/vm.py               # VM NF hop vs host hop (RESULTS-vm.md)\n```")
+             "bench/bench.py --callgrind  # instruction counts only\nbench/vm.py               # VM NF hop vs host hop (RESULTS-vm.md)\n```")
     with open(path, "w") as f:
         f.write("\n".join(L) + "\n")
 
