@@ -983,8 +983,10 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 			return -1;
 		if (!strcmp(sval(v), "poll"))
 			cfg->switch_poll = true;
+		else if (!strcmp(sval(v), "nap"))
+			cfg->switch_nap = true;
 		else if (strcmp(sval(v), "adaptive"))
-			return fail(c, v, "switch_idle must be poll or adaptive, got '%s'",
+			return fail(c, v, "switch_idle must be adaptive, nap or poll, got '%s'",
 				    sval(v));
 	}
 	return 0;

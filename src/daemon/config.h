@@ -83,7 +83,9 @@ struct netvm_config {
 	uint32_t max_nfs;	      /* max_nfs, default 16 */
 	enum cfg_hugepages hugepages; /* pool.hugepages: auto | yes | no */
 	int switch_core;	      /* cores.switch, -1 = not pinned */
-	bool switch_poll;	      /* switch_idle: poll (never sleep) | adaptive (default) */
+	bool switch_poll;	      /* switch_idle: poll (never sleep) */
+	bool switch_nap;	      /* switch_idle: nap (no deep sleep while ports are live);
+				       * neither: adaptive (the default) */
 	bool backpressure; /* a full NF ring holds packets back instead of dropping them */
 	char default_chain[NETVM_NAME_MAX]; /* chains.default... name of the default chain */
 	int nports, nservices, nchains, nrules;

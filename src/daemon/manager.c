@@ -339,9 +339,11 @@ static json_t *cmd_status(struct netvmd *d)
 						"buffers", (json_int_t)d->dom[k].pool.n, "free",
 						(json_int_t)CTR(d->dom[k].pool.nfree), "region_id",
 						(json_int_t)d->dom[k].region.region_id));
+	json_t *sw = json_pack("{s:I, s:I}", "naps", (json_int_t)CTR(d->naps), "sleeps",
+			       (json_int_t)CTR(d->sleeps));
 	return json_pack(
 	    "{s:b, s:{s:I, s:I, s:b, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 	    "ok", 1, "pool", "buffers", (json_int_t)d->pool.n, "free",
 	    (json_int_t)CTR(d->pool.nfree), "hugepages", (int)d->region.hugepages, "region_id",
 	    (json_int_t)d->region.region_id, "ports", status_ports(d), "domains", domains,
@@ -351,7 +353,8 @@ static json_t *cmd_status(struct netvmd *d)
 	    "no_route", (json_int_t)CTR(d->drops.no_route), "bad_desc",
 	    (json_int_t)CTR(d->drops.bad_desc), "nf_gone", (json_int_t)CTR(d->drops.nf_gone),
 	    "nf_drop", (json_int_t)CTR(d->drops.nf_drop), "port_tx",
-	    (json_int_t)CTR(d->drops.port_tx), "no_buffer", (json_int_t)CTR(d->drops.no_buffer));
+	    (json_int_t)CTR(d->drops.port_tx), "no_buffer", (json_int_t)CTR(d->drops.no_buffer),
+	    "switch", sw);
 }
 
 static json_t *cmd_chain_set(struct netvmd *d, json_t *req)

@@ -16,6 +16,7 @@
 #ifndef NETVMD_H
 #define NETVMD_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/types.h>
@@ -106,6 +107,20 @@ struct route_table {
 	struct route_replicas *replicas;
 };
 
+/* The port watcher (portwatch.c).  fds/n/seq: written by the switch when it
+ * arms the watcher, read by the watcher under the seqlock; armed: switch only. */
+struct portwatch {
+	pthread_t thread;
+	bool running;
+	int efd; /* the switch writes it to arm the watcher */
+	_Atomic uint32_t seq;
+	uint32_t n;
+	struct pollfd *fds;
+	_Atomic bool watching; /* set by the switch when it arms, cleared by the
+				* watcher before it rings */
+	uint32_t armed;	       /* fds the switch itself checks before it sleeps, 0: none */
+};
+
 struct port_stage {
 	uint32_t npend;
 	struct netvm_desc pend[SW_STAGE];
@@ -129,7 +144,9 @@ struct netvmd {
 	struct netvm_doorbell *bell; /* NFs ring it when the switch sleeps */
 	bool congested;		     /* backpressure: an NF ring is full, hold the ports */
 	uint32_t buf_size;	     /* bytes per buffer, for validation */
+	struct portwatch watch;
 	struct sw_drops drops;
+	uint64_t naps, sleeps; /* times the switch napped / slept (until rung) when idle */
 	pthread_t sw_thread;
 	/* manager-only state */
 	int next_instance;
@@ -192,5 +209,15 @@ uint32_t switch_round(struct netvmd *d);
 
 /* manager.c */
 int manager_run(struct netvmd *d);
+
+/* portwatch.c: a thread that rings the sleeping switch when a port's fd is
+ * readable.  Start after the ports are open; stop after the switch. */
+int portwatch_start(struct netvmd *d);
+void portwatch_stop(struct netvmd *d);
+/* Switch thread, before it sleeps: watch these fds (and check them itself
+ * with portwatch_ready() once its doorbell flag is raised), or none. */
+void portwatch_arm(struct netvmd *d, const struct pollfd *fds, uint32_t n);
+void portwatch_disarm(struct netvmd *d);
+bool portwatch_ready(struct netvmd *d);
 
 #endif

@@ -352,7 +352,7 @@ static bool switch_idle(void *arg)
 		    ((st == SLOT_RUNNING || st == SLOT_LEAVING) && netvm_ring_count(&sl->from_nf)))
 			return false;
 	}
-	return !atomic_load(&d->stop);
+	return !atomic_load(&d->stop) && !portwatch_ready(d);
 }
 
 /* Empty rounds before the switch sleeps (some microseconds). */
@@ -370,19 +370,40 @@ static void *switch_main(void *arg)
 		}
 		if (++idle < SW_IDLE_SPINS || d->cfg.switch_poll)
 			continue;
-		/* Ports are polled, not rung: while one may still receive, nap
-		 * (briefly at first, nap.h); with none, sleep until an NF or the
-		 * manager rings. */
-		bool ports_live = false;
-		for (uint16_t p = 0; p < d->nports; p++)
-			ports_live |= !d->ports[p].rx_done && !atomic_load(&d->ports[p].rx_paused);
-		/* NFs of other domains ring their own region's bell, not ours
-		 * (NFs in VMs ring ours with a "kick" message, manager.c). */
+		/* Sleep until an NF or the manager rings, or the port watcher
+		 * sees a port's fd readable.  Ports without an fd are polled,
+		 * not rung, and NFs of other domains ring their own region's
+		 * bell, not ours: while any is live, nap (briefly at first,
+		 * nap.h).  NFs in VMs ring ours with a "kick" (manager.c). */
+		struct pollfd fds[d->nports + 1];
+		uint32_t nfds = 0;
+		bool nap = false;
+		for (uint16_t p = 0; p < d->nports; p++) {
+			struct netvm_port *port = &d->ports[p];
+			if (port->rx_done || atomic_load(&port->rx_paused))
+				continue;
+			if (port->wait_fd < 0 || !d->watch.running)
+				nap = true;
+			else
+				fds[nfds++] =
+				    (struct pollfd){.fd = port->wait_fd, .events = POLLIN};
+		}
 		for (uint32_t s = 0; s < d->nslots; s++)
-			ports_live |=
+			nap |=
 			    d->slots[s].domain && atomic_load(&d->slots[s].state) == SLOT_RUNNING;
+		/* With watchable ports only, nap for a while anyway (nap.h), or
+		 * always with switch_idle: nap. */
+		nap |= nfds && (d->cfg.switch_nap || idle - SW_IDLE_SPINS < NAP_DEEP_AFTER);
+		if (nap || !nfds)
+			portwatch_disarm(d);
+		else
+			portwatch_arm(d, fds, nfds);
+		if (nap)
+			d->naps++;
+		else
+			d->sleeps++;
 		netvm_sleep(&d->bell->sleeping, switch_idle, d,
-			    ports_live ? nap_ns(idle - SW_IDLE_SPINS) : 100000000ull);
+			    nap ? nap_ns(idle - SW_IDLE_SPINS) : 100000000ull);
 	}
 	return NULL;
 }
@@ -419,8 +440,13 @@ void switch_fini(struct netvmd *d)
 
 int switch_start(struct netvmd *d)
 {
-	int ret = pthread_create(&d->sw_thread, NULL, switch_main, d);
+	int ret = 0;
 
+	for (uint16_t p = 0; p < d->nports && !d->watch.running && !ret; p++)
+		if (d->ports[p].wait_fd >= 0 && (ret = portwatch_start(d)) < 0)
+			LOG_WARN("switch", "no port watcher (%s): naps while ports are live",
+				 strerror(-ret));
+	ret = pthread_create(&d->sw_thread, NULL, switch_main, d);
 	if (ret)
 		return -ret;
 	pthread_setname_np(d->sw_thread, "netvm-switch");
@@ -443,4 +469,5 @@ void switch_stop(struct netvmd *d)
 	atomic_store(&d->stop, true);
 	switch_kick(d);
 	pthread_join(d->sw_thread, NULL);
+	portwatch_stop(d);
 }

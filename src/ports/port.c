@@ -36,6 +36,7 @@ int port_open(struct netvm_port *port, uint16_t id, const struct cfg_port *cfg,
 	port->id = id;
 	port->out_id = id; /* the daemon sets the real one from cfg->output */
 	port->pool = pool;
+	port->wait_fd = -1;
 	port->region = pool->region;
 
 	if (!ops) {

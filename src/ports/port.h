@@ -57,6 +57,7 @@ struct netvm_port {
 	struct netvm_pool *pool;
 	struct netvm_region *region;
 	bool rx_done;		/* no more input will come (pcap file read to the end) */
+	int wait_fd;		/* readable when input waits (poll()), or -1: polled only */
 	char info[96];		/* how the backend runs, e.g. "af_xdp skb copy queue 0" */
 	_Atomic bool rx_paused; /* set by the manager: do not receive for now */
 	struct port_stats stats;

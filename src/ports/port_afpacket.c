@@ -188,6 +188,7 @@ static int afp_open(struct netvm_port *port, const struct cfg_port *cfg)
 			goto fail;
 		}
 	}
+	port->wait_fd = a->rx.fd;
 	snprintf(port->info, sizeof(port->info), "af_packet %s tpacket_v2 mmap rx %u tx %u%s",
 		 a->ifname, AFP_RX_FRAMES, AFP_TX_FRAMES, cfg->promisc ? " promisc" : "");
 	LOG_INFO("port", "port '%s': %s (frames of %u B)", port->name, port->info, frame);

@@ -269,6 +269,7 @@ static int xskp_open(struct netvm_port *port, const struct cfg_port *cfg)
 		return rc;
 	}
 	x->fd = xsk_socket__fd(x->xsk);
+	port->wait_fd = x->fd;
 	/* What the kernel gave us, not what we asked for. */
 	if (getsockopt(x->fd, SOL_XDP, XDP_OPTIONS, &opts, &optlen) < 0)
 		opts.flags = 0;

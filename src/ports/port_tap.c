@@ -64,6 +64,7 @@ static int tapp_open(struct netvm_port *port, const struct cfg_port *cfg)
 	snprintf(port->info, sizeof(port->info), "tap %s", tp->ifname);
 	LOG_INFO("port", "port '%s': TAP device '%s' up", port->name, tp->ifname);
 	port->priv = tp;
+	port->wait_fd = tp->fd;
 	return 0;
 fail:
 	if (tp->fd >= 0)

@@ -2,9 +2,10 @@
 """Shared-core mode: NFs and the switch sleep when idle and are woken by the
 producer; nothing is lost on the way, and backpressure holds input back
 instead of dropping."""
+import os
 import time
 
-from netvmtest import Platform, accounting, check, cpu_seconds, drained, wait_for
+from netvmtest import Platform, TestFailure, accounting, check, cpu_seconds, drained, wait_for
 
 CHAIN_CFG = """
 ring_size: {ring}
@@ -60,3 +61,47 @@ def test_idle_platform_sleeps():
         # Busy polling would use 4 cores' worth here; sleeping uses almost nothing.
         check(share < 0.5, f"idle platform used {share * 100:.1f}% of a core")
     return f"idle daemon + 3 NFs used {share * 100:.2f}% of one core"
+
+
+def test_switch_sleeps_with_live_ports():
+    """A live but idle tap port: after a pause the switch sleeps until the
+    port watcher sees the tap readable, then every frame still gets through
+    (each one sent after a pause long enough for the deep sleep)."""
+    import socket
+    ifname = f"nvw{os.getpid() % 10000}"
+    cfg = f"ports:\n  - {{name: t0, type: tap, ifname: {ifname}}}\nservices: [a]\n"
+    with Platform(cfg, "idle-port") as pf:
+        # The kernel's own IPv6 chatter on a new interface would wake it.
+        with open(f"/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6", "w") as f:
+            f.write("1")
+        # Deep sleep, not naps: napping would count thousands a second.
+        wait_for("the switch in deep sleep",
+                 lambda: pf.status()["switch"]["sleeps"] > 0, timeout=10)
+        sw0, before, t0 = pf.status()["switch"], cpu_seconds(pf.daemon.pid), time.monotonic()
+        wait_for("two seconds of idle time", lambda: time.monotonic() - t0 >= 2.0, timeout=10)
+        share = (cpu_seconds(pf.daemon.pid) - before) / (time.monotonic() - t0)
+        sw1 = pf.status()["switch"]
+        naps = sw1["naps"] - sw0["naps"]
+        # A stray frame wakes it for ~60 ms of naps (256): allow a few.
+        check(naps < 1000, f"the switch napped {naps} times in 2 s idle ({sw1})")
+        # Frames written to the interface reach the tap fd: the watcher must
+        # wake the switch for each, and they come back out of the same port.
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+        s.bind((ifname, 0))
+        s.settimeout(5)  # bounds each wait below
+        for i in range(5):
+            pause = time.monotonic()
+            wait_for("a pause longer than the switch's naps",
+                     lambda: time.monotonic() - pause >= 0.2, timeout=5)
+            frame = bytes.fromhex("02000000000202000000000188b5") + b"portwatch %d" % i * 4
+            s.send(frame)
+            while True:  # our own copy (outgoing) first, then the one the switch sent back
+                try:
+                    data, addr = s.recvfrom(2048)
+                except socket.timeout:
+                    raise TestFailure(f"frame {i + 1} did not come back through the switch")
+                if data == frame and addr[2] != socket.PACKET_OUTGOING:
+                    break
+        s.close()
+    return (f"idle with a live tap port: {naps} naps, {sw1['sleeps'] - sw0['sleeps']} sleeps in 2 s, "
+            f"netvmd {share * 100:.2f}% of a core; 5 frames after pauses: all through")
