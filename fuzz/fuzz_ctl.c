@@ -120,6 +120,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				close(fd);
 			if (ret < 0 && req)
 				abort(); /* an error leaves nothing to free */
+			if (ret > 0 && handle_event(&d, req)) {
+				json_decref(req);
+				continue;
+			}
 			rep = ret < 0 ? error_reply(EBADMSG, "request is not a JSON object")
 				      : dispatch(&d, &c, req, &pass_fd);
 			if (ret > 0 && !json_is_object(req))

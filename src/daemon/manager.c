@@ -514,6 +514,19 @@ static json_t *dispatch(struct netvmd *d, struct client *c, json_t *req, int *pa
 	return error_reply(EINVAL, "unknown command '%s'", cmd);
 }
 
+/* Events get no reply: "kick" is a VM NF's doorbell (nf.c).  True if @req
+ * is an event (handled). */
+static bool handle_event(struct netvmd *d, json_t *req)
+{
+	json_t *ev = json_object_get(req, "event");
+
+	if (!ev)
+		return false;
+	if (json_is_string(ev) && !strcmp(json_string_value(ev), "kick"))
+		switch_kick(d);
+	return true;
+}
+
 /* Handle what a client sent.  Returns false when the connection must go. */
 static bool client_input(struct netvmd *d, struct client *c)
 {
@@ -534,11 +547,7 @@ static bool client_input(struct netvmd *d, struct client *c)
 		int pass_fd = -1;
 		if (fd >= 0)
 			close(fd); /* clients have no reason to send us fds */
-		/* Events get no reply: "kick" is a VM NF's doorbell (nf.c). */
-		if (ret == 1 && json_object_get(req, "event")) {
-			const char *ev = json_string_value(json_object_get(req, "event"));
-			if (ev && !strcmp(ev, "kick"))
-				switch_kick(d);
+		if (ret == 1 && handle_event(d, req)) {
 			json_decref(req);
 			continue;
 		}

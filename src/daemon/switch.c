@@ -434,8 +434,11 @@ int switch_init(struct netvmd *d)
 
 void switch_fini(struct netvmd *d)
 {
-	for (uint32_t s = 0; d->slots && s < d->nslots; s++)
+	for (uint32_t s = 0; d->slots && s < d->nslots; s++) {
 		free(d->slots[s].pend);
+		if (d->slots[s].wake_fd >= 0)
+			close(d->slots[s].wake_fd);
+	}
 }
 
 int switch_start(struct netvmd *d)
