@@ -75,27 +75,34 @@ class Run:
     def __exit__(self, *exc):
         return self.pf.__exit__(*exc)
 
-    def port(self):
-        return self.pf.status()["ports"][0]
-
     def mpps(self, warmup=1.0, window=3.0):
-        time.sleep(warmup)  # benchmark warm-up: a measurement, not a test condition
-        a, ta = self.port()["tx"], time.monotonic()
-        time.sleep(window)
-        b, tb = self.port()["tx"], time.monotonic()
-        return (b - a) / (tb - ta) / 1e6
+        return mpps(self.pf, warmup, window)
 
     def latency(self, samples=5):
-        """Median p50/p99 (ns) over several 200 ms windows of the gen sink."""
-        p50, p99 = [], []
-        time.sleep(0.5)
-        for _ in range(samples):
-            time.sleep(0.25)
-            lat = self.port().get("latency")
-            if lat:
-                p50.append(lat["p50_ns"])
-                p99.append(lat["p99_ns"])
-        return (statistics.median(p50) if p50 else None, statistics.median(p99) if p99 else None)
+        return latency(self.pf, samples)
+
+
+def mpps(pf, warmup=1.0, window=3.0):
+    """Packets per second (M) out of the gen port of platform @pf."""
+    port = lambda: pf.status()["ports"][0]
+    time.sleep(warmup)  # benchmark warm-up: a measurement, not a test condition
+    a, ta = port()["tx"], time.monotonic()
+    time.sleep(window)
+    b, tb = port()["tx"], time.monotonic()
+    return (b - a) / (tb - ta) / 1e6
+
+
+def latency(pf, samples=5):
+    """Median p50/p99 (ns) over several 200 ms windows of the gen sink."""
+    p50, p99 = [], []
+    time.sleep(0.5)
+    for _ in range(samples):
+        time.sleep(0.25)
+        lat = pf.status()["ports"][0].get("latency")
+        if lat:
+            p50.append(lat["p50_ns"])
+            p99.append(lat["p99_ns"])
+    return (statistics.median(p50) if p50 else None, statistics.median(p99) if p99 else None)
 
 
 def one(scenario, size, idle="adaptive"):
