@@ -19,4 +19,7 @@ json_t *ctl_request_fd(json_t *req, int *fd_out);
 /* netvmctl_vm.c: "vm start ..." */
 int cmd_vm(int argc, char **argv);
 
+/* kvm_probe.c: why KVM cannot run a guest here (it tries one), or NULL. */
+const char *kvm_unusable(void);
+
 #endif

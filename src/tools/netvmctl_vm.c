@@ -20,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/kvm.h>
-#include <sys/ioctl.h>
 
 #include "netvmctl.h"
 
@@ -47,29 +45,12 @@ static const char vm_usage[] =
     "  --kernel FILE       guest kernel (overrides --image)\n"
     "  --initrd FILE       guest initramfs (overrides --image)\n"
     "  --mem MIB           guest RAM in MiB (default 256)\n"
-    "  --accel auto|kvm|tcg  auto (default) uses KVM when /dev/kvm works, else TCG\n"
+    "  --accel auto|kvm|tcg  auto (default) uses KVM when a test guest runs on it,\n"
+    "                      else TCG (and says why)\n"
     "  --console FILE      write the guest console to FILE (default: stdout)\n"
     "  --qemu PATH         QEMU binary (default: qemu-system-x86_64)\n"
     "  --dry-run           print the QEMU command and exit\n"
     "  -- QEMU-ARGS        passed to QEMU as they are\n";
-
-/* Why KVM cannot be used here, or NULL when it can. */
-static const char *kvm_unusable(void)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
-	const char *why = NULL;
-
-	if (fd < 0)
-		return errno == ENOENT ? "no /dev/kvm" : "/dev/kvm cannot be opened";
-	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
-		why = "/dev/kvm has an unknown API version";
-	else if ((vm = ioctl(fd, KVM_CREATE_VM, 0)) < 0)
-		why = "/dev/kvm cannot create a VM";
-	else
-		close(vm);
-	close(fd);
-	return why;
-}
 
 struct argv_buf {
 	int n;
@@ -214,7 +195,7 @@ static int vm_start(int argc, char **argv)
 	if (fcntl(fd, F_SETFD, 0) < 0) /* QEMU inherits it */
 		die(EXIT_FAIL, "fcntl: %s", strerror(errno));
 
-	const char *why = kvm_unusable();
+	const char *why = strcmp(accel, "auto") ? NULL : kvm_unusable();
 	bool kvm = !strcmp(accel, "kvm") || (!strcmp(accel, "auto") && !why);
 	if (!strcmp(accel, "auto") && why)
 		fprintf(stderr,

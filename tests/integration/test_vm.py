@@ -264,6 +264,10 @@ def test_vm_start_errors():
                      "virtserialport,chardev=netvm-ctl,name=netvm",
                      "netvm.cmd=nf-forward,--service,u", " -smp 1"):
             check(want in r.stderr, f"'{want}' not in the QEMU command:\n{r.stderr}")
+        if not os.path.exists("/dev/kvm"):
+            r = run("u", "--dry-run", "--image", GUEST)  # --accel auto
+            check(r.returncode == 0 and "KVM is not usable (no /dev/kvm)" in r.stderr
+                  and "-accel tcg" in r.stderr, f"auto without KVM: {r.stderr}")
         size = int(re.search(r"size=(\d+),share=on", r.stderr).group(1))
         check(size & (size - 1) == 0, f"region file size {size} is not a power of two")
         check(pf.daemon.poll() is None, "netvmd died")
