@@ -147,8 +147,12 @@ static int vm_start(int argc, char **argv)
 			dry = true;
 			break;
 		case 'e':
-			if (!strchr(optarg, '=') || strlen(env) + strlen(optarg) + 2 > sizeof(env))
-				usage_error("vm start: --env wants K=V, got '%s'", optarg);
+			/* It travels on the kernel command line, comma-separated. */
+			if (!strchr(optarg, '=') || strpbrk(optarg, " \t,\"") ||
+			    strlen(env) + strlen(optarg) + 2 > sizeof(env))
+				usage_error("vm start: --env wants K=V without spaces, commas or "
+					    "quotes, got '%s'",
+					    optarg);
 			snprintf(env + strlen(env), sizeof(env) - strlen(env), "%s%s",
 				 env[0] ? "," : "", optarg);
 			break;

@@ -257,12 +257,15 @@ def test_vm_start_errors():
         check(r.returncode == 1 and "guest-image.sh" in r.stderr, f"{r.returncode} {r.stderr}")
         r = run("a", "--nf", "nf-forward --service a,b", "--image", GUEST)
         check(r.returncode == 2 and "','" in r.stderr, f"{r.returncode} {r.stderr}")
-        r = run("u", "--dry-run", "--accel", "tcg", "--image", GUEST, "--", "-smp", "1")
+        r = run("a", "--env", "X=a b", "--image", GUEST)
+        check(r.returncode == 2 and "--env" in r.stderr, f"{r.returncode} {r.stderr}")
+        r = run("u", "--dry-run", "--accel", "tcg", "--image", GUEST, "--env", "NETVM_IDLE=poll",
+                "--", "-smp", "1")
         check(r.returncode == 0, f"dry run failed: {r.stderr}")
         for want in ("domain 'untrusted'", "mem-path=/proc/self/fd/", "share=on",
                      "ivshmem-plain,memdev=netvm-region", f"path={pf.sock}",
                      "virtserialport,chardev=netvm-ctl,name=netvm",
-                     "netvm.cmd=nf-forward,--service,u", " -smp 1"):
+                     "netvm.cmd=nf-forward,--service,u netvm.env=NETVM_IDLE=poll", " -smp 1"):
             check(want in r.stderr, f"'{want}' not in the QEMU command:\n{r.stderr}")
         if not os.path.exists("/dev/kvm"):
             r = run("u", "--dry-run", "--image", GUEST)  # --accel auto
@@ -271,7 +274,8 @@ def test_vm_start_errors():
         size = int(re.search(r"size=(\d+),share=on", r.stderr).group(1))
         check(size & (size - 1) == 0, f"region file size {size} is not a power of two")
         check(pf.daemon.poll() is None, "netvmd died")
-    return "unknown service, bad --accel, missing image, comma in --nf refused; dry run as designed"
+    return ("unknown service, bad --accel, missing image, comma in --nf, space in --env refused; "
+            "dry run as designed")
 
 
 def test_vm_connection_reattach():
