@@ -137,14 +137,20 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 	struct nf_slot *sl;
 	int svc, s;
 
-	if (c->slot >= 0) {
-		struct nf_slot *old = &d->slots[c->slot];
-		/* A VM's next NF comes over QEMU's same connection: after the
-		 * last one detached, or died (only one process at a time can
-		 * hold the guest's port open, so the old one is gone). */
-		if (atomic_load(&old->state) != SLOT_LEAVING && !old->guest)
-			return error_reply(EALREADY, "this connection is already attached");
-		if (atomic_load(&old->state) != SLOT_LEAVING)
+	struct nf_slot *old = c->slot >= 0 ? &d->slots[c->slot] : NULL;
+	bool old_left = old && atomic_load(&old->state) == SLOT_LEAVING;
+
+	/* A VM's next NF comes over QEMU's same connection: after the last
+	 * one detached, or died (only one process at a time can hold the
+	 * guest's port open, so the old one is gone). */
+	if (old && !old_left && !old->guest)
+		return error_reply(EALREADY, "this connection is already attached");
+	if (transport && strcmp(transport, "fd") && strcmp(transport, "ivshmem"))
+		return error_reply(EINVAL, "attach: transport must be 'fd' or 'ivshmem'");
+	if ((svc = service_for(d, c, req, &rep)) < 0)
+		return rep; /* a refused attach leaves the old NF as it was */
+	if (old) {
+		if (!old_left)
 			LOG_WARN("manager",
 				 "NF instance %d in the VM of QEMU pid %d left without "
 				 "detaching",
@@ -153,10 +159,6 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 		switch_kick(d);
 		c->slot = -1;
 	}
-	if (transport && strcmp(transport, "fd") && strcmp(transport, "ivshmem"))
-		return error_reply(EINVAL, "attach: transport must be 'fd' or 'ivshmem'");
-	if ((svc = service_for(d, c, req, &rep)) < 0)
-		return rep;
 	for (s = 0; s < (int)d->nslots; s++)
 		if (atomic_load(&d->slots[s].state) == SLOT_FREE)
 			break;
@@ -276,14 +278,13 @@ static json_t *status_nfs(struct netvmd *d, json_t *services)
 		if (st == SLOT_FREE)
 			continue;
 		json_array_append_new(
-		    a, json_pack("{s:i, s:s, s:i, s:i, s:s, s:I, s:I, s:I, s:I}", "instance",
+		    a, json_pack("{s:i, s:s, s:i, s:i, s:b, s:s, s:I, s:I, s:I, s:I}", "instance",
 				 sl->instance, "service", d->cfg.services[sl->service].name, "slot",
-				 (int)s, "pid", (int)sl->pid, "state", state_names[st], "rx",
-				 (json_int_t)CTR(sl->stats.rx), "tx", (json_int_t)CTR(sl->stats.tx),
-				 "dropped", (json_int_t)CTR(sl->stats.dropped), "bad_desc",
+				 (int)s, "pid", (int)sl->pid, "vm", (int)sl->guest, "state",
+				 state_names[st], "rx", (json_int_t)CTR(sl->stats.rx), "tx",
+				 (json_int_t)CTR(sl->stats.tx), "dropped",
+				 (json_int_t)CTR(sl->stats.dropped), "bad_desc",
 				 (json_int_t)CTR(sl->stats.bad_desc)));
-		json_object_set_new(json_array_get(a, json_array_size(a) - 1), "vm",
-				    json_boolean(sl->guest));
 		if (st == SLOT_RUNNING)
 			json_array_append_new(
 			    json_object_get(json_array_get(services, sl->service), "instances"),

@@ -306,6 +306,8 @@ def test_vm_connection_reattach():
                  lambda: [n["instance"] for n in pf.status()["nfs"]] == [c["instance"]])
         bad = call(s, f, dict(ivsh, transport="carrier-pigeon"))
         check(not bad["ok"] and "transport" in bad["error"], f"bad transport: {bad}")
+        check([n["instance"] for n in pf.running_nfs()] == [c["instance"]],
+              f"a refused attach changed the running NF: {pf.status()['nfs']}")
         f.close()  # the socket closes with its last file object
         s.close()
         h = socket.socket(socket.AF_UNIX)
