@@ -83,11 +83,21 @@ int netvm_ring_attach(struct netvm_ring *r, struct netvm_ring_shm *shm, uint32_t
 /** Clear @p flag and wake its sleeper (a futex wake) if it was raised. */
 void netvm_wake(_Atomic uint32_t *flag);
 
+/**
+ * Producer side, after publishing work: has the consumer raised @p flag to
+ * sleep?  The fence pairs with the one in netvm_sleep(): either we see the
+ * flag, or the consumer sees our work before it sleeps.
+ */
+static inline bool netvm_flag_raised(_Atomic uint32_t *flag)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	return atomic_load_explicit(flag, memory_order_relaxed);
+}
+
 /** Producer side, after publishing work: wake the consumer if it sleeps. */
 static inline void netvm_notify(_Atomic uint32_t *flag)
 {
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(flag, memory_order_relaxed))
+	if (netvm_flag_raised(flag))
 		netvm_wake(flag);
 }
 

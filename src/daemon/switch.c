@@ -47,11 +47,9 @@ static void notify_nf(struct nf_slot *sl)
 		netvm_ring_notify(&sl->to_nf);
 		return;
 	}
-	atomic_thread_fence(memory_order_seq_cst);
 	/* Only the producer that lowers the flag sends.  A full socket means
 	 * wakes are already waiting; a closed one, that the NF is gone. */
-	if (atomic_load_explicit(flag, memory_order_relaxed) &&
-	    atomic_exchange_explicit(flag, 0, memory_order_seq_cst))
+	if (netvm_flag_raised(flag) && atomic_exchange_explicit(flag, 0, memory_order_seq_cst))
 		(void)!send(sl->wake_fd, wake, sizeof(wake) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
@@ -443,12 +441,14 @@ void switch_fini(struct netvmd *d)
 
 int switch_start(struct netvmd *d)
 {
-	int ret = 0;
+	bool watchable = false;
+	int ret;
 
-	for (uint16_t p = 0; p < d->nports && !d->watch.running && !ret; p++)
-		if (d->ports[p].wait_fd >= 0 && (ret = portwatch_start(d)) < 0)
-			LOG_WARN("switch", "no port watcher (%s): naps while ports are live",
-				 strerror(-ret));
+	for (uint16_t p = 0; p < d->nports; p++)
+		watchable |= d->ports[p].wait_fd >= 0;
+	if (watchable && (ret = portwatch_start(d)) < 0)
+		LOG_WARN("switch", "no port watcher (%s): naps while ports are live",
+			 strerror(-ret));
 	ret = pthread_create(&d->sw_thread, NULL, switch_main, d);
 	if (ret)
 		return -ret;

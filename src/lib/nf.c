@@ -31,7 +31,7 @@ struct netvm_nf {
 	volatile sig_atomic_t stop;
 	bool daemon_gone;
 	bool left;  /* detach handshake done */
-	bool guest; /* in a VM: no futex reaches the host, so nap instead of sleeping */
+	bool guest; /* in a VM: no futex crosses QEMU, so wake-ups go over ctl (guest_*) */
 };
 
 /* The NF that signal handlers stop (one per process is the normal case). */
@@ -276,7 +276,6 @@ void netvm_nf_send(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n)
 
 static void leave(struct netvm_nf *nf, netvm_handler_fn handler, void *arg);
 
-/* Non-blocking look at the control socket: false when the daemon is gone. */
 /* Look at the control connection for up to @timeout_ms: false when the
  * daemon is gone.  What it sent unasked (a VM's wake events) is consumed. */
 static bool ctl_wait(struct netvm_nf *nf, int timeout_ms)
@@ -330,8 +329,7 @@ static void guest_kick(struct netvm_nf *nf)
 {
 	static const char kick[] = "{\"event\":\"kick\"}\n";
 
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&nf->bell->sleeping, memory_order_relaxed) &&
+	if (netvm_flag_raised(&nf->bell->sleeping) &&
 	    write(nf->ctl->fd, kick, sizeof(kick) - 1) < 0)
 		nf->daemon_gone = errno != EINTR && errno != EAGAIN;
 }
