@@ -71,14 +71,14 @@ static void add(struct argv_buf *a, const char *fmt, ...)
 }
 
 /* "nf-forward --service x" -> "nf-forward,--service,x" for the guest's init. */
-static char *guest_cmd(const char *cmd, const char *what)
+static char *guest_cmd(const char *cmd)
 {
 	char *s = strdup(cmd), *w;
 
 	if (!s)
 		die(EXIT_FAIL, "out of memory");
 	if (strchr(s, ',') || strchr(s, '"'))
-		usage_error("vm start: %s must not contain ',' or '\"': %s", what, cmd);
+		usage_error("vm start: --nf must not contain ',' or '\"': %s", cmd);
 	for (w = s; *w; w++)
 		if (*w == ' ' || *w == '\t')
 			*w = ',';
@@ -183,7 +183,7 @@ static int vm_start(int argc, char **argv)
 	char *dflt;
 	if (asprintf(&dflt, "nf-forward --service %s", service) < 0)
 		die(EXIT_FAIL, "out of memory");
-	char *cmd = guest_cmd(nf ? nf : dflt, "--nf");
+	char *cmd = guest_cmd(nf ? nf : dflt);
 	free(dflt);
 
 	/* The region of the service's domain, if we may attach as it. */
@@ -201,7 +201,7 @@ static int vm_start(int argc, char **argv)
 
 	const char *why = strcmp(accel, "auto") ? NULL : kvm_unusable();
 	bool kvm = !strcmp(accel, "kvm") || (!strcmp(accel, "auto") && !why);
-	if (!strcmp(accel, "auto") && why)
+	if (why)
 		fprintf(stderr,
 			"netvmctl: KVM is not usable (%s): running under TCG, software "
 			"emulation, far slower than KVM\n",
