@@ -2,11 +2,18 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The NetVM demo: build, start netvmd with a traffic generator, attach a
 # firewall and a forwarder as a chain, and print the rates for a few seconds.
-#   scripts/demo.sh [SECONDS]
+#   scripts/demo.sh [--vm] [SECONDS]
+# --vm: the forwarder runs inside a QEMU guest (netvmctl vm start; KVM if a
+# guest runs on it, else TCG), the firewall on the host: a mixed chain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+VM=0
+if [ "${1:-}" = --vm ]; then
+	VM=1
+	shift
+fi
 SECONDS_TO_RUN=${1:-5}
-scripts/setup.sh
+scripts/setup.sh # packages, build, and the guest image in build/guest
 
 B=build
 RUN=$(mktemp -d /tmp/netvm-demo.XXXXXX)
@@ -27,9 +34,18 @@ pids+=($!)
 for _ in $(seq 100); do [ -S "$NETVM_SOCKET" ] && break; sleep 0.1; done
 $B/nf-firewall --service fw --rules examples/rules.txt >"$RUN/fw.log" 2>&1 &
 pids+=($!)
-$B/nf-forward --service fwd >"$RUN/fwd.log" 2>&1 &
-pids+=($!)
-$B/netvmctl wait --timeout 10 nfs=2
+if [ $VM = 1 ]; then
+	echo "== booting a VM for service fwd (console: $RUN/fwd.console)"
+	$B/netvmctl vm start fwd --console "$RUN/fwd.console" 2>"$RUN/qemu.log" &
+	pids+=($!)
+	$B/netvmctl wait --timeout 180 nfs=2 || { cat "$RUN/qemu.log" "$RUN/fwd.console"; exit 1; }
+	head -n 2 "$RUN/qemu.log"
+	grep '^netvm-guest' "$RUN/fwd.console"
+else
+	$B/nf-forward --service fwd >"$RUN/fwd.log" 2>&1 &
+	pids+=($!)
+	$B/netvmctl wait --timeout 10 nfs=2
+fi
 $B/netvmctl port start gen0   # the example starts it paused until the chain is up
 
 /usr/bin/python3 - "$B/netvmctl" "$SECONDS_TO_RUN" <<'PY'
