@@ -77,25 +77,31 @@ struct netvm_region_params {
 	uint32_t n_ports;
 	uint32_t seg_shift; /**< log2(segment size): 21 for 2 MiB huge pages */
 	uint32_t domain;
+	bool no_hugepages; /**< never back it with huge pages (pool.hugepages: no) */
 };
 
 /**
- * A process's view of a region: where each segment is mapped.
+ * A process's view of a region: where each segment is mapped, and a private
+ * copy of the layout.
+ *
+ * Every NF of a domain can write the shared header and directory, so after
+ * mapping nothing here reads them again: the layout is copied once, checked,
+ * and used from @c layout (the daemon re-writes the shared header from its
+ * copy when it hands the region to a new NF, netvm_region_restore()).
  * netvm_region_addr() is the translation of the paper.
  */
 struct netvm_region {
-	const struct netvm_region_hdr *hdr; /**< header, mapped with segment 0 */
-	uint8_t **seg;			    /**< seg[i] = address of segment i */
+	struct netvm_region_hdr layout; /**< private copy of the header, checked */
+	char (*names)[NETVM_NAME_MAX];	/**< private copy of the directory: services,
+					 *   then ports, each NUL-terminated */
+	uint8_t **seg;			/**< seg[i] = address of segment i */
 	uint32_t nsegs;
+	/* The translation, from layout (kept here for the fast path). */
 	uint32_t seg_shift;
 	uint64_t seg_mask;
 	uint32_t buf_shift;
 	uint64_t buf_off;
 	uint32_t nbufs;
-	/* Private copies of the layout: a peer sharing the region may scribble
-	 * on the header, so nothing after mapping reads offsets from it. */
-	uint64_t ring_off, bell_off, region_id;
-	uint32_t ring_stride;
 	size_t map_len; /**< bytes mapped at seg[0] when mapped in one piece, else 0 */
 	int fd;		/**< backing fd, or -1 */
 	bool hugepages; /**< backed by huge pages (creator only) */
@@ -113,22 +119,22 @@ static inline uint8_t *netvm_region_buf(const struct netvm_region *r, uint32_t i
 	return (uint8_t *)netvm_region_addr(r, r->buf_off + ((uint64_t)idx << r->buf_shift));
 }
 
-/** Shared part of ring @p n (2*slot for rx, 2*slot+1 for tx). */
+/** Shared part of ring @p n (2*slot for rx, 2*slot+1 for tx; n < 2 * layout.nf_slots). */
 static inline struct netvm_ring_shm *netvm_region_ring(const struct netvm_region *r, uint32_t n)
 {
-	return (struct netvm_ring_shm *)netvm_region_addr(r, r->hdr->ring_off +
-								 (uint64_t)n * r->hdr->ring_stride);
+	return (struct netvm_ring_shm *)netvm_region_addr(
+	    r, r->layout.ring_off + (uint64_t)n * r->layout.ring_stride);
 }
 
 /** The switch's doorbell. */
 static inline struct netvm_doorbell *netvm_region_bell(const struct netvm_region *r)
 {
-	return (struct netvm_doorbell *)netvm_region_addr(r, r->bell_off);
+	return (struct netvm_doorbell *)netvm_region_addr(r, r->layout.bell_off);
 }
 
-/** Name of service @p id from the region's directory ("" when out of range). */
+/** Name of service @p id from the private copy of the directory ("" when out of range). */
 const char *netvm_region_service_name(const struct netvm_region *r, uint32_t id);
-/** Name of port @p id from the region's directory ("" when out of range). */
+/** Name of port @p id from the private copy of the directory ("" when out of range). */
 const char *netvm_region_port_name(const struct netvm_region *r, uint32_t id);
 
 /**
@@ -162,6 +168,13 @@ int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t 
 
 /** Check a region header for magic, ABI, and a layout that fits @p size. */
 int netvm_region_check(const struct netvm_region_hdr *hdr, uint64_t size);
+
+/**
+ * Write the header and directory back into the shared memory from the
+ * private copies (the creator, before it hands the region to a new NF: an
+ * NF of the domain may have scribbled on them).
+ */
+void netvm_region_restore(struct netvm_region *r);
 
 /** Unmap (when mapped by this library) and close the region. */
 void netvm_region_unmap(struct netvm_region *r);

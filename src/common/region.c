@@ -78,40 +78,71 @@ int netvm_region_layout(const struct netvm_region_params *p, struct netvm_region
 	return 0;
 }
 
+/* [off, off + len) lies within [0, end), without overflow. */
+static bool within(uint64_t off, uint64_t len, uint64_t end)
+{
+	return off <= end && len <= end - off;
+}
+
 int netvm_region_check(const struct netvm_region_hdr *h, uint64_t size)
 {
+	uint64_t seg;
+
 	if (h->magic != NETVM_REGION_MAGIC)
 		return -EPROTO;
 	if (h->abi != NETVM_ABI_VERSION || h->hdr_size != sizeof(*h))
 		return -EPROTONOSUPPORT;
-	if (h->seg_shift < 12 || h->seg_shift > 30 || h->total_size > size ||
-	    h->total_size & ((1ull << h->seg_shift) - 1) || h->buf_shift > h->seg_shift ||
+	if (h->seg_shift < 12 || h->seg_shift > 30)
+		return -EPROTO;
+	seg = 1ull << h->seg_shift;
+	/* Sizes and strides: powers of two that fit a segment. */
+	if (h->total_size > size || h->total_size & (seg - 1) || h->buf_shift > h->seg_shift ||
+	    h->headroom >= (1u << h->buf_shift) || h->nbufs == 0 || h->nf_slots == 0 ||
 	    h->ring_size < 2 || (h->ring_size & (h->ring_size - 1)) ||
 	    h->ring_stride < netvm_ring_bytes(h->ring_size) ||
-	    (h->ring_stride & (h->ring_stride - 1)) || h->ring_stride > (1ull << h->seg_shift) ||
+	    (h->ring_stride & (h->ring_stride - 1)) || h->ring_stride > seg)
+		return -EPROTO;
+	/* In order, none overlapping: header, doorbell and directory in the
+	 * first segment, the rings, then the buffers up to the end. */
+	if (h->bell_off < sizeof(*h) || h->bell_off % NETVM_CACHE_LINE ||
+	    !within(h->bell_off, sizeof(struct netvm_doorbell), h->dir_off) ||
+	    !within(h->dir_off, ((uint64_t)h->n_services + h->n_ports) * NETVM_NAME_MAX, seg) ||
+	    h->dir_off + ((uint64_t)h->n_services + h->n_ports) * NETVM_NAME_MAX > h->ring_off ||
 	    h->ring_off % h->ring_stride ||
-	    h->ring_off + 2ull * h->nf_slots * h->ring_stride > h->buf_off ||
-	    h->buf_off & ((1ull << h->seg_shift) - 1) ||
-	    h->buf_off + ((uint64_t)h->nbufs << h->buf_shift) > h->total_size ||
-	    h->dir_off + (uint64_t)(h->n_services + h->n_ports) * NETVM_NAME_MAX > h->ring_off ||
-	    h->headroom >= (1u << h->buf_shift) || h->bell_off % NETVM_CACHE_LINE ||
-	    h->bell_off < sizeof(*h) || h->bell_off + sizeof(struct netvm_doorbell) > h->dir_off)
+	    !within(h->ring_off, 2ull * h->nf_slots * h->ring_stride, h->buf_off) ||
+	    h->buf_off & (seg - 1) ||
+	    !within(h->buf_off, (uint64_t)h->nbufs << h->buf_shift, h->total_size))
 		return -EPROTO;
 	return 0;
 }
 
+/* Take @h (a private, checked copy of the header) as the layout. */
 static void set_translation(struct netvm_region *r, const struct netvm_region_hdr *h)
 {
-	r->hdr = h;
+	r->layout = *h;
 	r->seg_shift = h->seg_shift;
 	r->seg_mask = (1ull << h->seg_shift) - 1;
 	r->buf_shift = h->buf_shift;
 	r->buf_off = h->buf_off;
 	r->nbufs = h->nbufs;
-	r->ring_off = h->ring_off;
-	r->ring_stride = h->ring_stride;
-	r->bell_off = h->bell_off;
-	r->region_id = h->region_id;
+}
+
+static char *dir_entry(const struct netvm_region *r, uint32_t i)
+{
+	return (char *)r->seg[0] + r->layout.dir_off + (uint64_t)i * NETVM_NAME_MAX;
+}
+
+/* Copy the directory out of shared memory, each name cut to fit. */
+static int copy_names(struct netvm_region *r)
+{
+	uint32_t n = r->layout.n_services + r->layout.n_ports;
+
+	r->names = calloc(n ? n : 1, NETVM_NAME_MAX);
+	if (!r->names)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(r->names[i], dir_entry(r, i), NETVM_NAME_MAX - 1);
+	return 0;
 }
 
 /* Map @len bytes of @fd in one piece; the segment table gets @seg_shift. */
@@ -136,17 +167,19 @@ static int map_whole(struct netvm_region *r, int fd, size_t len, uint32_t seg_sh
 
 const char *netvm_region_service_name(const struct netvm_region *r, uint32_t id)
 {
-	if (id >= r->hdr->n_services)
-		return "";
-	return (const char *)r->seg[0] + r->hdr->dir_off + (uint64_t)id * NETVM_NAME_MAX;
+	return id < r->layout.n_services ? r->names[id] : "";
 }
 
 const char *netvm_region_port_name(const struct netvm_region *r, uint32_t id)
 {
-	if (id >= r->hdr->n_ports)
-		return "";
-	return (const char *)r->seg[0] + r->hdr->dir_off +
-	       (uint64_t)(r->hdr->n_services + id) * NETVM_NAME_MAX;
+	return id < r->layout.n_ports ? r->names[r->layout.n_services + id] : "";
+}
+
+void netvm_region_restore(struct netvm_region *r)
+{
+	memcpy(r->seg[0], &r->layout, sizeof(r->layout));
+	for (uint32_t i = 0; i < r->layout.n_services + r->layout.n_ports; i++)
+		strncpy(dir_entry(r, i), r->names[i], NETVM_NAME_MAX);
 }
 
 /*
@@ -155,10 +188,10 @@ const char *netvm_region_port_name(const struct netvm_region *r, uint32_t id)
  * bytes: a VM maps the whole file as an ivshmem PCI BAR, and PCI BARs are
  * powers of two.  The tail costs nothing until a VM maps it.
  */
-static int region_memfd(uint64_t size, uint32_t *seg_shift)
+static int region_memfd(uint64_t size, bool try_huge, uint32_t *seg_shift)
 {
 	off_t file_size = (off_t)1 << log2_ceil(size);
-	int fd = memfd_create("netvm-region", MFD_CLOEXEC | MFD_HUGETLB);
+	int fd = try_huge ? memfd_create("netvm-region", MFD_CLOEXEC | MFD_HUGETLB) : -1;
 	if (fd >= 0) {
 		if (ftruncate(fd, file_size) == 0) {
 			/* Touch-test: a hugetlb memfd can be truncated beyond the
@@ -198,7 +231,7 @@ int netvm_region_create(struct netvm_region *r, const struct netvm_region_params
 	ret = netvm_region_layout(&q, &h);
 	if (ret < 0)
 		return ret;
-	fd = region_memfd(h.total_size, &got_shift);
+	fd = region_memfd(h.total_size, !p->no_hugepages, &got_shift);
 	if (fd < 0) {
 		LOG_ERR("region", "cannot create a %llu-byte region: %s",
 			(unsigned long long)h.total_size, strerror(-fd));
@@ -206,6 +239,9 @@ int netvm_region_create(struct netvm_region *r, const struct netvm_region_params
 	}
 	if (got_shift)
 		LOG_INFO("region", "%llu MiB on 2 MiB huge pages",
+			 (unsigned long long)(h.total_size >> 20));
+	else if (p->no_hugepages)
+		LOG_INFO("region", "%llu MiB on normal shared memory (huge pages off)",
 			 (unsigned long long)(h.total_size >> 20));
 	else
 		LOG_WARN("region",
@@ -218,22 +254,22 @@ int netvm_region_create(struct netvm_region *r, const struct netvm_region_params
 		close(fd);
 		return ret;
 	}
-	uint8_t *base = r->seg[0];
 	while (getrandom(&h.region_id, sizeof(h.region_id), 0) != sizeof(h.region_id) ||
 	       !(h.region_id &= INT64_MAX)) /* fits a JSON integer */
 		;
-	memcpy(base, &h, sizeof(h));
-	set_translation(r,
-			(const struct netvm_region_hdr *)base); /* rings are reached through it */
+	set_translation(r, &h);
+	r->names = calloc((size_t)h.n_services + h.n_ports + 1, NETVM_NAME_MAX);
+	if (!r->names) {
+		netvm_region_unmap(r);
+		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < h.n_services; i++)
-		strncpy((char *)base + h.dir_off + (uint64_t)i * NETVM_NAME_MAX, service_names[i],
-			NETVM_NAME_MAX - 1);
+		strncpy(r->names[i], service_names[i], NETVM_NAME_MAX - 1);
 	for (uint32_t i = 0; i < h.n_ports; i++)
-		strncpy((char *)base + h.dir_off + (uint64_t)(h.n_services + i) * NETVM_NAME_MAX,
-			port_names[i], NETVM_NAME_MAX - 1);
+		strncpy(r->names[h.n_services + i], port_names[i], NETVM_NAME_MAX - 1);
+	netvm_region_restore(r);
 	for (uint32_t i = 0; i < 2 * h.nf_slots; i++)
 		netvm_ring_shm_init(netvm_region_ring(r, i), h.ring_size);
-	set_translation(r, (const struct netvm_region_hdr *)base);
 	r->hugepages = got_shift != 0;
 	return 0;
 }
@@ -255,9 +291,9 @@ int netvm_region_map_fd(struct netvm_region *r, int fd)
 	ret = map_whole(r, fd, (size_t)h.total_size, h.seg_shift);
 	if (ret < 0)
 		return ret;
-	set_translation(r, (const struct netvm_region_hdr *)r->seg[0]);
-	/* The daemon wrote the header before passing the fd; it is the one we checked. */
-	if (memcmp(r->hdr, &h, sizeof(h)) != 0) {
+	set_translation(r, &h);
+	/* The header may have changed since pread(): map only what was checked. */
+	if (memcmp(r->seg[0], &h, sizeof(h)) != 0 || copy_names(r) < 0) {
 		netvm_region_unmap(r);
 		return -EPROTO;
 	}
@@ -266,12 +302,15 @@ int netvm_region_map_fd(struct netvm_region *r, int fd)
 
 int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t nsegs)
 {
-	const struct netvm_region_hdr *h = (const void *)segs[0];
+	struct netvm_region_hdr h;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
-	ret = netvm_region_check(h, (uint64_t)nsegs << h->seg_shift);
+	memcpy(&h, segs[0], sizeof(h)); /* check and use one private copy */
+	if (h.seg_shift < 12 || h.seg_shift > 30)
+		return -EPROTO;
+	ret = netvm_region_check(&h, (uint64_t)nsegs << h.seg_shift);
 	if (ret < 0)
 		return ret;
 	r->seg = calloc(nsegs, sizeof(*r->seg));
@@ -279,7 +318,13 @@ int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t 
 		return -ENOMEM;
 	memcpy(r->seg, segs, nsegs * sizeof(*segs));
 	r->nsegs = nsegs;
-	set_translation(r, h);
+	set_translation(r, &h);
+	if (copy_names(r) < 0) {
+		free(r->seg);
+		memset(r, 0, sizeof(*r));
+		r->fd = -1;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -290,6 +335,7 @@ void netvm_region_unmap(struct netvm_region *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->seg);
+	free(r->names);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 }

@@ -50,6 +50,7 @@ static int new_region(const struct netvm_config *c, struct netvm_region *r, uint
 	    .n_services = (uint32_t)c->nservices,
 	    .n_ports = (uint32_t)c->nports,
 	    .domain = dom,
+	    .no_hugepages = c->hugepages == CFG_HUGE_NO,
 	};
 
 	for (int i = 0; i < c->nservices; i++)

@@ -83,11 +83,16 @@ int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd
 	struct netvm_ring_shm *rx = netvm_region_ring(r, 2 * s);
 	struct netvm_ring_shm *tx = netvm_region_ring(r, 2 * s + 1);
 
-	/* Fresh rings: the last NF in this slot may have left them anywhere. */
+	/* The domain's NFs may have scribbled on the header and directory: the
+	 * newcomer maps what we wrote.  Fresh rings: the last NF in this slot
+	 * may have left them anywhere (and one of its peers may still be
+	 * writing them, so check what the attach reads back). */
+	netvm_region_restore(r);
 	netvm_ring_shm_init(rx, d->cfg.ring_size);
 	netvm_ring_shm_init(tx, d->cfg.ring_size);
-	netvm_ring_attach(&sl->to_nf, rx, d->cfg.ring_size, 1);
-	netvm_ring_attach(&sl->from_nf, tx, d->cfg.ring_size, 0);
+	if (netvm_ring_attach(&sl->to_nf, rx, d->cfg.ring_size, 1) < 0 ||
+	    netvm_ring_attach(&sl->from_nf, tx, d->cfg.ring_size, 0) < 0)
+		return -EPROTO;
 	memset(&sl->stats, 0, sizeof(sl->stats));
 	sl->pend_head = sl->pend_tail = 0;
 	sl->service = svc;
@@ -169,7 +174,18 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 	if (transport && !strcmp(transport, "ivshmem") &&
 	    (wake_fd = fcntl(c->conn.fd, F_DUPFD_CLOEXEC, 0)) < 0)
 		return error_reply(errno, "cannot keep a wake channel: %s", strerror(errno));
-	slot_open(d, (uint32_t)s, (uint16_t)svc, c->pid, wake_fd);
+	if (slot_open(d, (uint32_t)s, (uint16_t)svc, c->pid, wake_fd) < 0) {
+		if (wake_fd >= 0)
+			close(wake_fd);
+		LOG_WARN("manager",
+			 "slot %d: its rings changed under the attach (a hostile NF "
+			 "in domain of '%s'?)",
+			 s, d->cfg.services[svc].name);
+		return error_reply(EPROTO,
+				   "the rings of slot %d were overwritten during the "
+				   "attach; try again",
+				   s);
+	}
 	c->slot = s;
 	if (refresh_replicas(d) < 0)
 		LOG_ERR("manager", "out of memory: replicas of '%s' not updated",
@@ -182,8 +198,8 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 	if (!sl->guest)
 		*pass_fd = r->fd;
 	return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I}", "ok", 1, "instance", sl->instance,
-			 "slot", s, "region_size", (json_int_t)r->hdr->total_size, "ring_size",
-			 (int)d->cfg.ring_size, "region_id", (json_int_t)r->region_id);
+			 "slot", s, "region_size", (json_int_t)r->layout.total_size, "ring_size",
+			 (int)d->cfg.ring_size, "region_id", (json_int_t)r->layout.region_id);
 }
 
 /* The region a VM for @service must get as its ivshmem device (netvmctl vm
@@ -198,10 +214,11 @@ static json_t *cmd_region(struct netvmd *d, struct client *c, json_t *req, int *
 	uint16_t dom = d->svc_domain[svc];
 	struct netvm_region *r = domain_region(d, dom);
 	off_t file_size = lseek(r->fd, 0, SEEK_END);
+	netvm_region_restore(r); /* the VM finds it by the region_id in its header */
 	*pass_fd = r->fd;
 	return json_pack("{s:b, s:s, s:I, s:I, s:I}", "ok", 1, "domain",
-			 dom ? d->dom[dom].name : "", "region_id", (json_int_t)r->region_id,
-			 "region_size", (json_int_t)r->hdr->total_size, "file_size",
+			 dom ? d->dom[dom].name : "", "region_id", (json_int_t)r->layout.region_id,
+			 "region_size", (json_int_t)r->layout.total_size, "file_size",
 			 (json_int_t)file_size);
 }
 
@@ -339,7 +356,7 @@ static json_t *cmd_status(struct netvmd *d)
 				      json_pack("{s:s, s:I, s:I, s:I}", "name", d->dom[k].name,
 						"buffers", (json_int_t)d->dom[k].pool.n, "free",
 						(json_int_t)CTR(d->dom[k].pool.nfree), "region_id",
-						(json_int_t)d->dom[k].region.region_id));
+						(json_int_t)d->dom[k].region.layout.region_id));
 	json_t *sw = json_pack("{s:I, s:I}", "naps", (json_int_t)CTR(d->naps), "sleeps",
 			       (json_int_t)CTR(d->sleeps));
 	return json_pack(
@@ -347,7 +364,7 @@ static json_t *cmd_status(struct netvmd *d)
 	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 	    "ok", 1, "pool", "buffers", (json_int_t)d->pool.n, "free",
 	    (json_int_t)CTR(d->pool.nfree), "hugepages", (int)d->region.hugepages, "region_id",
-	    (json_int_t)d->region.region_id, "ports", status_ports(d), "domains", domains,
+	    (json_int_t)d->region.layout.region_id, "ports", status_ports(d), "domains", domains,
 	    "services", services, "nfs", nfs, "chains", status_chains(d, rt), "default_chain",
 	    rt->default_chain < 0 ? json_null() : json_string(rt->chains[rt->default_chain].name),
 	    "rules", status_rules(rt), "drops", "ring_full", (json_int_t)CTR(d->drops.ring_full),

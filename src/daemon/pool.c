@@ -8,7 +8,7 @@ int netvm_pool_init(struct netvm_pool *p, struct netvm_region *region)
 {
 	p->region = region;
 	p->n = region->nbufs;
-	p->headroom = region->hdr->headroom;
+	p->headroom = region->layout.headroom;
 	p->room = (1u << region->buf_shift) - p->headroom;
 	p->free = malloc(sizeof(*p->free) * p->n);
 	p->meta = calloc(p->n, sizeof(*p->meta));

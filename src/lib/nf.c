@@ -172,11 +172,11 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 	}
 	if ((err = map_region(nf, rep, region_fd)))
 		goto fail_attached;
-	if (slot >= nf->region.hdr->nf_slots ||
+	if (slot >= nf->region.layout.nf_slots ||
 	    netvm_ring_attach(&nf->rx, netvm_region_ring(&nf->region, 2 * (uint32_t)slot),
-			      nf->region.hdr->ring_size, 0) < 0 ||
+			      nf->region.layout.ring_size, 0) < 0 ||
 	    netvm_ring_attach(&nf->tx, netvm_region_ring(&nf->region, 2 * (uint32_t)slot + 1),
-			      nf->region.hdr->ring_size, 1) < 0) {
+			      nf->region.layout.ring_size, 1) < 0) {
 		err = EPROTO;
 		LOG_ERR("nf", "attach: slot %lld or its rings are invalid", slot);
 		goto fail_region;
@@ -185,7 +185,7 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 	nf->slot = (uint32_t)slot;
 	nf->bell = netvm_region_bell(&nf->region);
 	nf->idle = idle_mode(opts);
-	nf->yield_bursts = nf->region.hdr->ring_size / (4 * NETVM_BURST);
+	nf->yield_bursts = nf->region.layout.ring_size / (4 * NETVM_BURST);
 	if (nf->yield_bursts == 0)
 		nf->yield_bursts = 1;
 	nf->buf_size = 1u << nf->region.buf_shift;
@@ -462,7 +462,7 @@ void netvm_nf_detach(struct netvm_nf *nf)
 
 int netvm_nf_service_id(const struct netvm_nf *nf, const char *name)
 {
-	for (uint32_t i = 0; i < nf->region.hdr->n_services; i++)
+	for (uint32_t i = 0; i < nf->region.layout.n_services; i++)
 		if (strncmp(netvm_region_service_name(&nf->region, i), name, NETVM_NAME_MAX) == 0)
 			return (int)i;
 	return -1;
@@ -470,7 +470,7 @@ int netvm_nf_service_id(const struct netvm_nf *nf, const char *name)
 
 int netvm_nf_port_id(const struct netvm_nf *nf, const char *name)
 {
-	for (uint32_t i = 0; i < nf->region.hdr->n_ports; i++)
+	for (uint32_t i = 0; i < nf->region.layout.n_ports; i++)
 		if (strncmp(netvm_region_port_name(&nf->region, i), name, NETVM_NAME_MAX) == 0)
 			return (int)i;
 	return -1;
@@ -493,9 +493,10 @@ struct netvm_nf *netvm_nf_open_local(const struct netvm_region *r, uint32_t slot
 	if (!nf)
 		return NULL;
 	nf->region = *r; /* shares the mapping and translation table: never unmapped here */
-	if (slot >= r->hdr->nf_slots ||
-	    netvm_ring_attach(&nf->rx, netvm_region_ring(r, 2 * slot), r->hdr->ring_size, 0) < 0 ||
-	    netvm_ring_attach(&nf->tx, netvm_region_ring(r, 2 * slot + 1), r->hdr->ring_size, 1) <
+	if (slot >= r->layout.nf_slots ||
+	    netvm_ring_attach(&nf->rx, netvm_region_ring(r, 2 * slot), r->layout.ring_size, 0) <
+		0 ||
+	    netvm_ring_attach(&nf->tx, netvm_region_ring(r, 2 * slot + 1), r->layout.ring_size, 1) <
 		0) {
 		free(nf);
 		errno = EINVAL;

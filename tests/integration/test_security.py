@@ -22,6 +22,7 @@ services:
   - t
   - {name: u, domain: sandbox, users: [nobody]}
   - {name: x, domain: jail, users: [nobody], bad_desc_limit: 1000}
+  - {name: y, domain: jail, users: [nobody]}
 chains:
   default: [%s]
 """
@@ -111,3 +112,35 @@ def test_scribbling_untrusted_nf_cannot_touch_trusted_packets():
         same = pcapcmp(pf)
     check("cut off" in log, "the scribbler was not cut off after 1000 bad descriptors")
     return f"{same} while nf-scribble wrote garbage over its region; it was cut off; pools full"
+
+
+def test_scribbled_header_then_attach():
+    """An NF garbles its domain's region header and directory (ring offsets,
+    strides, names) and stays attached; a newcomer to that domain attaches
+    and forwards: the daemon and the library use only their private copies
+    of the layout, and the daemon writes the header back for the newcomer."""
+    pf = Platform(CFG % "t, y", "header")
+    write_input(pf)
+    with pf:
+        t = pf.start_nf("nf-forward", "--service", "t")
+        pf.wait_nfs(1)
+        x = pf.start_nf("nf-scribble", "x", "60", "header", prefix=AS_NOBODY)
+        wait_for("the scribbler to garble its header",
+                 lambda: "garbled" in open(x.out.name).read() or x.poll() is not None)
+        check(x.poll() is None, f"nf-scribble exited: {open(x.out.name).read()}")
+        y = pf.start_nf("nf-forward", "--service", "y", prefix=AS_NOBODY)
+        pf.wait_nfs(3)
+        pf.ctl("port", "start", "in0")
+        wait_for("the pcap through t -> y (in the garbled domain)", lambda: drained(pf),
+                 timeout=60)
+        check(pf.daemon.poll() is None, "netvmd died")
+        check(x.poll() is None, "the scribbler was cut off or died")
+        x.kill()
+        x.wait()
+        st = wait_for("every buffer back, in both domains", lambda: drained(pf))
+        check(st["ports"][0]["tx"] == 2000, f"tx {st['ports'][0]['tx']}")
+        pf.stop_nf(y)
+        pf.stop_nf(t)
+        pf.stop()
+        same = pcapcmp(pf)
+    return f"a newcomer attached to the garbled domain and forwarded: {same}; pools full"

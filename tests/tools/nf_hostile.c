@@ -90,18 +90,18 @@ static int attach(struct hostile *h, struct netvm_ctl_conn *c, const char *servi
 	}
 	uint32_t slot = (uint32_t)json_integer_value(slotj);
 	json_decref(rep);
-	if (netvm_region_map_fd(&h->region, region_fd) < 0 || slot >= h->region.hdr->nf_slots ||
+	if (netvm_region_map_fd(&h->region, region_fd) < 0 || slot >= h->region.layout.nf_slots ||
 	    netvm_ring_attach(&h->rx, netvm_region_ring(&h->region, 2 * slot),
-			      h->region.hdr->ring_size, 0) < 0 ||
+			      h->region.layout.ring_size, 0) < 0 ||
 	    netvm_ring_attach(&h->tx, netvm_region_ring(&h->region, 2 * slot + 1),
-			      h->region.hdr->ring_size, 1) < 0) {
+			      h->region.layout.ring_size, 1) < 0) {
 		fprintf(stderr, "nf-hostile: bad region or rings\n");
 		return -1;
 	}
 	h->nbufs = h->region.nbufs;
 	h->buf_size = 1u << h->region.buf_shift;
-	h->n_services = h->region.hdr->n_services;
-	h->n_ports = h->region.hdr->n_ports;
+	h->n_services = h->region.layout.n_services;
+	h->n_ports = h->region.layout.n_ports;
 	h->held = calloc(h->nbufs, sizeof(*h->held));
 	h->held_at = calloc(h->nbufs, sizeof(*h->held_at));
 	return h->held && h->held_at ? 0 : -1;
@@ -176,7 +176,7 @@ static void make_desc(struct hostile *h, struct netvm_desc *d)
 		d->buf = h->held[rnd() % h->nheld];
 		unhold(h, d->buf);
 		if (rnd() % 2) {
-			d->off = (uint16_t)h->region.hdr->headroom;
+			d->off = (uint16_t)h->region.layout.headroom;
 			d->len = 64;
 			d->action = NETVM_ACT_NEXT;
 		}
@@ -288,7 +288,7 @@ int main(int argc, char **argv)
 			uint32_t b = h.held[h.nheld - 1];
 			unhold(&h, b);
 			out[k] = (struct netvm_desc){.buf = b,
-						     .off = (uint16_t)h.region.hdr->headroom,
+						     .off = (uint16_t)h.region.layout.headroom,
 						     .len = 64,
 						     .action = NETVM_ACT_NEXT};
 		}

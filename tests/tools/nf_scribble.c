@@ -5,15 +5,21 @@
  * byte of the region it was given (header, rings, buffers) with random
  * garbage, over and over, for a number of seconds.  Whatever it
  * does, other domains' packets must be untouched and the daemon must run on.
- *   nf-scribble SERVICE SECONDS      (socket from $NETVM_SOCKET)
+ *   nf-scribble SERVICE SECONDS [header]     (socket from $NETVM_SOCKET)
+ * With "header" it sends no descriptors and garbles only the region's
+ * header and directory (the layout every NF of the domain maps), staying
+ * attached: a newcomer to the domain must still attach and work.
  * Prints the region size it could reach and how many passes it made.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <netvm/netvm.h>
+#include <netvm/region.h>
 #include "lib/nf_local.h"
 
 int main(int argc, char **argv)
@@ -22,10 +28,11 @@ int main(int argc, char **argv)
 	struct timespec t0, t;
 	unsigned seed = (unsigned)getpid(), passes = 0;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: nf-scribble SERVICE SECONDS\n");
+	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "header"))) {
+		fprintf(stderr, "usage: nf-scribble SERVICE SECONDS [header]\n");
 		return 2;
 	}
+	bool header_only = argc == 4;
 	nf = netvm_nf_attach(argv[1], NULL);
 	if (!nf) {
 		perror("nf-scribble: attach");
@@ -33,7 +40,7 @@ int main(int argc, char **argv)
 	}
 	/* Random descriptors, properly enqueued: the switch must validate them. */
 	struct netvm_pkt pkts[NETVM_BURST];
-	for (int b = 0; b < 100000 / NETVM_BURST; b++) {
+	for (int b = 0; !header_only && b < 100000 / NETVM_BURST; b++) {
 		for (int i = 0; i < NETVM_BURST; i++) {
 			pkts[i].desc.buf = (uint32_t)rand_r(&seed) % 20000;
 			pkts[i].desc.off = (uint16_t)rand_r(&seed);
@@ -47,6 +54,20 @@ int main(int argc, char **argv)
 	size_t len = (size_t)r->nsegs << r->seg_shift;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
+		if (header_only) {
+			/* Everything before the rings, over and over. */
+			uint8_t *p = r->seg[0];
+			for (uint64_t i = 0; i < r->layout.ring_off; i++)
+				p[i] = (uint8_t)rand_r(&seed);
+			len = r->layout.ring_off;
+			if (passes++ == 0) {
+				printf("nf-scribble: garbled the header and directory\n");
+				fflush(stdout);
+			}
+			usleep(1000);
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			continue;
+		}
 		for (uint32_t s = 0; s < r->nsegs; s++) {
 			uint32_t *w = (uint32_t *)r->seg[s];
 			for (size_t i = 0; i < ((size_t)1 << r->seg_shift) / 4; i++)
