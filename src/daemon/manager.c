@@ -270,6 +270,7 @@ static json_t *status_ports(struct netvmd *d)
 			      "rx_paused", (int)atomic_load(&p->rx_paused)));
 		json_t *o = json_array_get(a, i);
 		json_object_set_new(o, "held", json_integer((json_int_t)CTR(p->stats.held)));
+		json_object_set_new(o, "rx_runt", json_integer((json_int_t)CTR(p->stats.rx_runt)));
 		json_object_set_new(o, "rx_dropped",
 				    json_integer((json_int_t)CTR(p->stats.rx_dropped)));
 		json_object_set_new(o, "info", json_string(p->info));

@@ -204,7 +204,7 @@ static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16
 	if (port->rx_done || atomic_load_explicit(&port->rx_paused, memory_order_relaxed) ||
 	    d->congested)
 		return 0;
-	n = port->ops->rx_burst(port, desc, SW_BURST);
+	n = port_rx_burst(port, desc, SW_BURST);
 	for (uint16_t i = 0; i < n; i++) {
 		struct buf_meta *m = &d->pool.meta[desc[i].buf];
 		m->in_port = p;

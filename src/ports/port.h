@@ -21,6 +21,7 @@ struct port_stats {
 	uint64_t tx, tx_bytes; /* packets sent */
 	uint64_t rx_nobuf;     /* received packets dropped: pool empty */
 	uint64_t rx_too_big;   /* received packets dropped: larger than a buffer */
+	uint64_t rx_runt;      /* received frames dropped: shorter than an Ethernet header */
 	uint64_t tx_error;     /* packets the backend failed to send (freed) */
 	uint64_t rx_dropped;   /* lost before the port saw them (kernel ring full) */
 	uint64_t held;	       /* pool buffers the port holds now (af_xdp: lent to the
@@ -62,6 +63,33 @@ struct netvm_port {
 	_Atomic bool rx_paused; /* set by the manager: do not receive for now */
 	struct port_stats stats;
 };
+
+#define PORT_MIN_FRAME 14 /* an Ethernet header: anything shorter is a runt */
+
+/*
+ * Receive up to @n packets from @port: what every caller uses instead of
+ * ops->rx_burst.  Runts (a 0-byte pcap record, a truncated capture) are
+ * freed here and counted in stats.rx_runt instead of rx, so no NF is ever
+ * handed one (and charged with a bad descriptor when it hands it back).
+ */
+static inline uint16_t port_rx_burst(struct netvm_port *port, struct netvm_desc *d, uint16_t n)
+{
+	uint16_t got = port->ops->rx_burst(port, d, n), i, k;
+
+	for (i = 0; i < got && d[i].len >= PORT_MIN_FRAME; i++)
+		;
+	for (k = i; i < got; i++) {
+		if (d[i].len >= PORT_MIN_FRAME) {
+			d[k++] = d[i];
+			continue;
+		}
+		netvm_pool_free(port->pool, d[i].buf);
+		port->stats.rx--;
+		port->stats.rx_bytes -= d[i].len;
+		port->stats.rx_runt++;
+	}
+	return k;
+}
 
 /* The backend for configuration type @type, or NULL. */
 const struct port_ops *port_ops_find(const char *type);

@@ -369,19 +369,19 @@ static void show_pool(json_t *rep)
 
 static void show_ports(json_t *rep)
 {
-	static const char *const hdr[] = {"ID",	   "NAME",    "TYPE",	  "OUTPUT",
-					  "RX",	   "TX",      "RX_BYTES", "TX_BYTES",
-					  "NOBUF", "TOO_BIG", "TX_ERR",	  "RX_DONE"};
+	static const char *const hdr[] = {"ID",	  "NAME",     "TYPE",	  "OUTPUT", "RX",
+					  "TX",	  "RX_BYTES", "TX_BYTES", "NOBUF",  "TOO_BIG",
+					  "RUNT", "TX_ERR",   "RX_DONE"};
 	json_t *ports = section_array(rep, "ports"), *p;
 	struct table t;
 	size_t i;
 
-	table_init(&t, 12, hdr, "rlllrrrrrrrl");
+	table_init(&t, 13, hdr, "rlllrrrrrrrrl");
 	json_array_foreach(ports, i, p)
 	    table_row(&t, field(p, "id"), field(p, "name"), field(p, "type"), field(p, "output"),
 		      field(p, "rx"), field(p, "tx"), field(p, "rx_bytes"), field(p, "tx_bytes"),
-		      field(p, "rx_nobuf"), field(p, "rx_too_big"), field(p, "tx_error"),
-		      field(p, "rx_done"));
+		      field(p, "rx_nobuf"), field(p, "rx_too_big"), field(p, "rx_runt"),
+		      field(p, "tx_error"), field(p, "rx_done"));
 	table_print(&t, "(no ports)");
 }
 

@@ -414,7 +414,7 @@ static void *rx_main(void *arg)
 	pin(s->core);
 	while (!atomic_load_explicit(&g.stop_rx, memory_order_relaxed)) {
 		struct netvm_desc d[PG_BURST];
-		uint16_t n = port->ops->rx_burst(port, d, PG_BURST);
+		uint16_t n = port_rx_burst(port, d, PG_BURST);
 		uint64_t now, mine = 0;
 
 		if (!n) {

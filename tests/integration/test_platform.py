@@ -48,7 +48,6 @@ def pcap_packets():
     bad_len[16:18] = (1000).to_bytes(2, "big")
     pkts.append((bytes(bad_len), True))
     pkts.append((bytes(e / IP(src="192.168.0.1") / UDP(dport=9))[:20], True))
-    pkts.append((bytes(e)[:10], True))  # shorter than an Ethernet header
     return [(bytes(p), ok) for p, ok in pkts]
 
 
@@ -107,6 +106,42 @@ chains:
         check(got == want, f"tshark sees {len(got)} frames, expected {len(want)}")
     check("deny" in fw_out and "hits" in fw_out, f"firewall printed no rule table: {fw_out}")
     return f"{len(pkts)} in, {len(expected)} out byte-identical (pcapcmp, tshark {len(got)} frames)"
+
+
+def test_runts_are_dropped_at_the_port():
+    """Frames shorter than an Ethernet header (a 0-byte pcap record among
+    them) are dropped by the port and counted there: no NF is handed one,
+    so none is charged a bad descriptor (bad_desc_limit: 1 would cut it)."""
+    e = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    good = [bytes(e)[:14], bytes(e / IP(dst="10.1.0.1") / UDP(dport=9))]
+    runts = [b"", b"\x02", bytes(e)[:13]]
+    cfg = """
+ports:
+  - {name: in0, type: pcap, read: in.pcap, write: out.pcap, paused: true}
+services:
+  - {name: fwd, bad_desc_limit: 1}
+chains:
+  main: [fwd]
+"""
+    pf = Platform(cfg, "runts")
+    write_frames(pf.path("in.pcap"), [runts[0], good[0], runts[1], runts[2], good[1]])
+    write_frames(pf.path("expected.pcap"), good)
+    with pf:
+        fwd = pf.start_nf("nf-forward", "--service", "fwd")
+        pf.wait_nfs(1)
+        pf.ctl("port", "start", "in0")
+        st = wait_for("the pcap to be read and every buffer back", lambda: drained(pf))
+        port, nf = st["ports"][0], st["nfs"][0]
+        check(port["rx_runt"] == 3, f"rx_runt {port['rx_runt']}, expected 3")
+        check(port["rx"] == 2 and port["tx"] == 2, f"rx {port['rx']} tx {port['tx']}")
+        check(nf["bad_desc"] == 0 and nf["state"] == "running", f"NF charged: {nf}")
+        check(st["drops"]["bad_desc"] == 0, f"drops {st['drops']}")
+        pf.stop_nf(fwd)
+        pf.stop()
+        r = subprocess.run([binary("pcapcmp"), pf.path("expected.pcap"), pf.path("out.pcap")],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"pcapcmp: {r.stdout}{r.stderr}")
+    return "3 runts (0, 1, 13 bytes) counted in rx_runt at the port; the NF saw 2 frames, bad_desc 0"
 
 
 GEN_CFG = """
