@@ -33,7 +33,8 @@ struct netvm_desc {
 	uint8_t action; /**< enum netvm_action, set by the NF */
 	uint8_t flags;	/**< reserved, 0 */
 	uint16_t dst;	/**< service or port id for NETVM_ACT_SERVICE / _PORT */
-	uint32_t hash;	/**< flow hash computed by the switch (a hint; not trusted back) */
+	uint32_t hash;	/**< the packet's flow hash (netvm_pkt_flow_hash()), always set by the
+			 *   switch; not trusted when it comes back */
 };
 _Static_assert(sizeof(struct netvm_desc) == 16, "descriptor ABI is 16 bytes");
 

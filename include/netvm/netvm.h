@@ -137,7 +137,13 @@ static inline void netvm_pkt_next(struct netvm_pkt *p)
 {
 	p->desc.action = NETVM_ACT_NEXT;
 }
-/** Send the packet to service @p id (see netvm_nf_service_id()). */
+/**
+ * Send the packet to service @p id (see netvm_nf_service_id()): to one of
+ * its instances, chosen by flow hash.  The packet leaves its chain: once
+ * that service passes it on (NETVM_ACT_NEXT) it goes out its output port,
+ * not to the hop after this NF.  With no instance running it is dropped
+ * and counted as no_route.
+ */
 static inline void netvm_pkt_to_service(struct netvm_pkt *p, uint16_t id)
 {
 	p->desc.action = NETVM_ACT_SERVICE;

@@ -172,6 +172,13 @@ static inline void netvm_ring_notify(struct netvm_ring *r)
  */
 int netvm_ring_sleep(struct netvm_ring *r, uint64_t timeout_ns);
 
+/** Free slots, as seen by the producer right now (0 if the consumer index is garbage). */
+static inline uint32_t netvm_ring_free_count(struct netvm_ring *r)
+{
+	uint32_t used = r->local - atomic_load_explicit(&r->shm->cons, memory_order_acquire);
+	return used > r->size ? 0 : r->size - used;
+}
+
 /** Entries waiting to be dequeued, as seen by the consumer right now. */
 static inline uint32_t netvm_ring_count(struct netvm_ring *r)
 {

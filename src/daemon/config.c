@@ -886,13 +886,14 @@ enum top_key {
 	K_BACKPRESSURE,
 	K_SWIDLE,
 	K_SOCKGROUP,
+	K_STALL,
 	K_COUNT
 };
 
 static const char *const top_names[K_COUNT] = {
     "socket",	    "pool",	   "ring_size",	   "max_nfs",	    "cores",
     "ports",	    "services",	   "chains",	   "default_chain", "rules",
-    "backpressure", "switch_idle", "socket_group",
+    "backpressure", "switch_idle", "socket_group", "nf_stall_ms",
 };
 
 static void set_defaults(struct netvm_config *cfg)
@@ -905,6 +906,7 @@ static void set_defaults(struct netvm_config *cfg)
 	cfg->max_nfs = 16;
 	cfg->hugepages = CFG_HUGE_AUTO;
 	cfg->switch_core = -1;
+	cfg->nf_stall_ms = 100;
 }
 
 static int parse_root(struct ctx *c, yaml_node_t *root)
@@ -976,6 +978,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 	    get_bool(c, val[K_BACKPRESSURE], "backpressure", &cfg->backpressure))
 		return -1;
 	if (val[K_SOCKGROUP] && get_id(c, val[K_SOCKGROUP], true, "socket_group", &cfg->socket_gid))
+		return -1;
+	if (val[K_STALL] && get_u32(c, val[K_STALL], "nf_stall_ms", 0, 3600000, &cfg->nf_stall_ms))
 		return -1;
 	if (val[K_SWIDLE]) {
 		yaml_node_t *v = val[K_SWIDLE];

@@ -86,7 +86,8 @@ struct netvm_config {
 	bool switch_poll;	      /* switch_idle: poll (never sleep) */
 	bool switch_nap;	      /* switch_idle: nap (no deep sleep while ports are live);
 				       * neither: adaptive (the default) */
-	bool backpressure; /* a full NF ring holds packets back instead of dropping them */
+	bool backpressure;    /* a full NF ring holds packets back instead of dropping them */
+	uint32_t nf_stall_ms; /* an NF whose ring stays full this long is stalled (0: never) */
 	char default_chain[NETVM_NAME_MAX]; /* chains.default... name of the default chain */
 	int nports, nservices, nchains, nrules;
 	struct cfg_port *ports;

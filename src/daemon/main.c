@@ -42,12 +42,12 @@ static void print_summary(struct netvmd *d)
 		fprintf(stderr, "netvmd: port %-12s rx %10llu  tx %10llu\n", d->ports[i].name,
 			(unsigned long long)d->ports[i].stats.rx,
 			(unsigned long long)d->ports[i].stats.tx);
-	fprintf(stderr,
-		"netvmd: drops ring_full %llu no_route %llu bad_desc %llu nf_gone %llu "
-		"nf_drop %llu port_tx %llu\n",
-		(unsigned long long)d->drops.ring_full, (unsigned long long)d->drops.no_route,
-		(unsigned long long)d->drops.bad_desc, (unsigned long long)d->drops.nf_gone,
-		(unsigned long long)d->drops.nf_drop, (unsigned long long)d->drops.port_tx);
+	fprintf(stderr, "netvmd: drops");
+#define SW_DROP_PRINT(name, help)                                                                  \
+	fprintf(stderr, " " #name " %llu", (unsigned long long)d->drops.name);
+	SW_DROP_CAUSES(SW_DROP_PRINT)
+#undef SW_DROP_PRINT
+	fputc('\n', stderr);
 }
 
 int main(int argc, char **argv)

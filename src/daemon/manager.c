@@ -99,6 +99,8 @@ int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd
 	sl->domain = d->svc_domain[svc];
 	sl->bad_desc_limit = d->cfg.services[svc].bad_desc_limit;
 	atomic_store(&sl->cut, false);
+	atomic_store(&sl->stalled, false);
+	sl->blocked_ms = 0;
 	sl->instance = ++d->next_instance;
 	sl->pid = pid;
 	sl->guest = wake_fd >= 0;
@@ -299,7 +301,9 @@ static json_t *status_nfs(struct netvmd *d, json_t *services)
 		    a, json_pack("{s:i, s:s, s:i, s:i, s:b, s:s, s:I, s:I, s:I, s:I}", "instance",
 				 sl->instance, "service", d->cfg.services[sl->service].name, "slot",
 				 (int)s, "pid", (int)sl->pid, "vm", (int)sl->guest, "state",
-				 state_names[st], "rx", (json_int_t)CTR(sl->stats.rx), "tx",
+				 st == SLOT_RUNNING && atomic_load(&sl->stalled) ? "stalled"
+										 : state_names[st],
+				 "rx", (json_int_t)CTR(sl->stats.rx), "tx",
 				 (json_int_t)CTR(sl->stats.tx), "dropped",
 				 (json_int_t)CTR(sl->stats.dropped), "bad_desc",
 				 (json_int_t)CTR(sl->stats.bad_desc)));
@@ -342,6 +346,17 @@ static json_t *status_rules(const struct route_table *rt)
 	return a;
 }
 
+static json_t *status_drops(struct netvmd *d)
+{
+	json_t *o = json_object();
+
+#define SW_DROP_JSON(name, help)                                                                   \
+	json_object_set_new(o, #name, json_integer((json_int_t)CTR(d->drops.name)));
+	SW_DROP_CAUSES(SW_DROP_JSON)
+#undef SW_DROP_JSON
+	return o;
+}
+
 static json_t *cmd_status(struct netvmd *d)
 {
 	const struct route_table *rt = d->rt_mgr;
@@ -361,19 +376,13 @@ static json_t *cmd_status(struct netvmd *d)
 	json_t *sw = json_pack("{s:I, s:I}", "naps", (json_int_t)CTR(d->naps), "sleeps",
 			       (json_int_t)CTR(d->sleeps));
 	return json_pack(
-	    "{s:b, s:{s:I, s:I, s:b, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
-	    "ok", 1, "pool", "buffers", (json_int_t)d->pool.n, "free",
-	    (json_int_t)CTR(d->pool.nfree), "hugepages", (int)d->region.hugepages, "region_id",
+	    "{s:b, s:{s:I, s:I, s:b, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "ok", 1,
+	    "pool", "buffers", (json_int_t)d->pool.n, "free", (json_int_t)CTR(d->pool.nfree),
+	    "hugepages", (int)d->region.hugepages, "region_id",
 	    (json_int_t)d->region.layout.region_id, "ports", status_ports(d), "domains", domains,
 	    "services", services, "nfs", nfs, "chains", status_chains(d, rt), "default_chain",
 	    rt->default_chain < 0 ? json_null() : json_string(rt->chains[rt->default_chain].name),
-	    "rules", status_rules(rt), "drops", "ring_full", (json_int_t)CTR(d->drops.ring_full),
-	    "no_route", (json_int_t)CTR(d->drops.no_route), "bad_desc",
-	    (json_int_t)CTR(d->drops.bad_desc), "nf_gone", (json_int_t)CTR(d->drops.nf_gone),
-	    "nf_drop", (json_int_t)CTR(d->drops.nf_drop), "port_tx",
-	    (json_int_t)CTR(d->drops.port_tx), "no_buffer", (json_int_t)CTR(d->drops.no_buffer),
-	    "switch", sw);
+	    "rules", status_rules(rt), "drops", status_drops(d), "switch", sw);
 }
 
 static json_t *cmd_chain_set(struct netvmd *d, json_t *req)

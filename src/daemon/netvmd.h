@@ -39,11 +39,13 @@ struct nf_stats {
 };
 
 struct nf_slot {
-	_Atomic int state; /* enum slot_state */
-	_Atomic bool cut;  /* set by the switch: too many bad descriptors, disconnect it */
-	bool guest;	   /* in a VM: woken by a message, not a futex (wake_fd) */
-	int wake_fd;	   /* guest: a dup of its control connection (QEMU's), else -1 */
-	uint16_t domain;   /* security domain: whose region its rings and buffers are in */
+	_Atomic int state;    /* enum slot_state */
+	_Atomic bool cut;     /* set by the switch: too many bad descriptors, disconnect it */
+	_Atomic bool stalled; /* set by the switch: its ring stayed full (nf_stall_ms) */
+	uint64_t blocked_ms;  /* switch: since when its ring took nothing (0: it did) */
+	bool guest;	      /* in a VM: woken by a message, not a futex (wake_fd) */
+	int wake_fd;	      /* guest: a dup of its control connection (QEMU's), else -1 */
+	uint16_t domain;      /* security domain: whose region its rings and buffers are in */
 	uint64_t bad_desc_limit;
 	uint16_t service;
 	int instance;
@@ -59,15 +61,25 @@ struct nf_slot {
 	uint32_t pend_head, pend_tail, pend_mask;
 };
 
-/* Why packets were dropped, counted where it happens (switch thread). */
+/*
+ * Why packets were dropped: one list, feeding the counters, the status JSON
+ * (in this order), the daemon's exit summary and the docs' table.  Counted
+ * by the switch thread where the drop happens.
+ */
+#define SW_DROP_CAUSES(X)                                                                          \
+	X(ring_full, "an NF's rx ring had no room")                                                \
+	X(no_route, "its next hop's service has no running instance")                              \
+	X(bad_desc, "an NF returned an invalid descriptor")                                        \
+	X(nf_gone, "the NF died or left while it was queued for or held by it")                    \
+	X(nf_drop, "an NF asked for the drop")                                                     \
+	X(nf_stalled, "its NF is stalled (ring full without progress for nf_stall_ms)")            \
+	X(port_tx, "a port could not send it")                                                     \
+	X(no_buffer, "no free buffer to copy it into another domain")
+
 struct sw_drops {
-	uint64_t ring_full; /* an NF's rx ring had no room */
-	uint64_t no_route;  /* no chain, service or port to go to */
-	uint64_t bad_desc;  /* an NF returned an invalid descriptor */
-	uint64_t nf_gone;   /* the NF died or left holding it, or its service has no instance */
-	uint64_t nf_drop;   /* an NF asked for the drop */
-	uint64_t port_tx;   /* a port could not send it */
-	uint64_t no_buffer; /* no free buffer to copy it into another domain */
+#define SW_DROP_FIELD(name, help) uint64_t name;
+	SW_DROP_CAUSES(SW_DROP_FIELD)
+#undef SW_DROP_FIELD
 };
 
 /* A security domain: a region and its pool.  Domain 0 is the trusted one the

@@ -87,11 +87,63 @@ static inline uint32_t flow_hash(struct netvmd *d, const struct netvm_desc *desc
 	return m->hash;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t); /* a few ns: no syscall, ms resolution */
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void set_stalled(struct netvmd *d, struct nf_slot *sl, uint32_t s, bool stalled)
+{
+	atomic_store_explicit(&sl->stalled, stalled, memory_order_relaxed);
+	if (stalled)
+		LOG_WARN("switch",
+			 "NF instance %d ('%s', slot %u) stalled: its ring has been full for %u ms "
+			 "without progress; its packets are dropped (nf_stalled) until it takes "
+			 "some",
+			 sl->instance, d->cfg.services[sl->service].name, s, d->cfg.nf_stall_ms);
+	else
+		LOG_INFO("switch", "NF instance %d ('%s', slot %u) makes progress again",
+			 sl->instance, d->cfg.services[sl->service].name, s);
+}
+
+/*
+ * Packets are waiting for slot @s and its ring took @sent of them: is the NF
+ * stalled (stopped, hung, or far too slow)?  It is once its ring has taken
+ * nothing for nf_stall_ms, and is not as soon as it takes something.
+ */
+static bool slot_stalled(struct netvmd *d, struct nf_slot *sl, uint32_t s, uint32_t sent)
+{
+	bool stalled = atomic_load_explicit(&sl->stalled, memory_order_relaxed);
+	uint64_t now;
+
+	if (sent) {
+		sl->blocked_ms = 0;
+		if (stalled)
+			set_stalled(d, sl, s, false);
+		return false;
+	}
+	if (stalled || !d->cfg.nf_stall_ms)
+		return stalled;
+	now = now_ms();
+	if (!sl->blocked_ms) {
+		sl->blocked_ms = now;
+		return false;
+	}
+	if (now - sl->blocked_ms < d->cfg.nf_stall_ms)
+		return false;
+	set_stalled(d, sl, s, true);
+	return true;
+}
+
 static void flush_slot(struct netvmd *d, uint32_t s)
 {
 	struct nf_slot *sl = &d->slots[s];
 	struct netvm_pool *pool = domain_pool(d, sl->domain);
 	int st = atomic_load_explicit(&sl->state, memory_order_acquire);
+	uint64_t *cause = &d->drops.nf_gone;
 	uint32_t sent = 0;
 
 	/* A LEAVING NF still drains its ring until the manager confirms the
@@ -114,13 +166,19 @@ static void flush_slot(struct netvmd *d, uint32_t s)
 			sl->stats.rx += sent;
 			notify_nf(sl);
 		}
-		if (d->cfg.backpressure && st == SLOT_RUNNING)
+		if (sl->pend_head == sl->pend_tail) {
+			sl->blocked_ms = 0;
+			return;
+		}
+		if (slot_stalled(d, sl, s, sent))
+			cause = &d->drops.nf_stalled; /* never hold the ports for it */
+		else if (d->cfg.backpressure && st == SLOT_RUNNING)
 			return; /* the rest waits; the ports are held meanwhile */
+		else
+			cause = &d->drops.ring_full;
 	}
 	for (; sl->pend_head != sl->pend_tail; sl->pend_head++)
-		drop_in(pool, sl->pend[sl->pend_head & sl->pend_mask].buf,
-			st == SLOT_RUNNING || st == SLOT_LEAVING ? &d->drops.ring_full
-								 : &d->drops.nf_gone);
+		drop_in(pool, sl->pend[sl->pend_head & sl->pend_mask].buf, cause);
 }
 
 static void flush_port(struct netvmd *d, uint16_t p)
@@ -150,14 +208,15 @@ static inline void to_service(struct netvmd *d, const struct route_table *rt, ui
 	uint16_t s;
 
 	if (r->n == 0) {
-		drop(d, desc->buf, &d->drops.nf_gone);
+		drop(d, desc->buf, &d->drops.no_route);
 		return;
 	}
-	/* Same flow, same replica: pick by flow hash when there is a choice. */
-	s = r->n == 1 ? r->slots[0] : r->slots[flow_hash(d, desc, m) % r->n];
+	/* The NF always gets the flow hash (computed once per packet); the
+	 * same flow goes to the same replica when there is a choice. */
+	desc->hash = flow_hash(d, desc, m);
+	s = r->n == 1 ? r->slots[0] : r->slots[desc->hash % r->n];
 	struct nf_slot *sl = &d->slots[s];
 	/* action, flags and dst are the last NF's: the library resets them. */
-	desc->hash = m->hash;
 	if (sl->domain && !cross_domain(d, 0, sl->domain, desc))
 		return;
 	sl->pend[sl->pend_tail++ & sl->pend_mask] = *desc;
@@ -317,11 +376,17 @@ uint32_t switch_round(struct netvmd *d)
 	for (uint16_t p = 0; p < d->nports; p++)
 		work += poll_port(d, rt, p);
 	for (uint32_t s = 0; s < d->nslots; s++) {
-		int st = atomic_load_explicit(&d->slots[s].state, memory_order_acquire);
-		if (st == SLOT_RUNNING || st == SLOT_LEAVING)
+		struct nf_slot *sl = &d->slots[s];
+		int st = atomic_load_explicit(&sl->state, memory_order_acquire);
+		if (st == SLOT_RUNNING || st == SLOT_LEAVING) {
 			work += poll_nf(d, rt, s);
-		else if (st == SLOT_GONE)
+			/* A stalled NF that made room is back, packets waiting or not. */
+			if (atomic_load_explicit(&sl->stalled, memory_order_relaxed) &&
+			    netvm_ring_free_count(&sl->to_nf))
+				slot_stalled(d, sl, s, 1);
+		} else if (st == SLOT_GONE) {
 			reap_slot(d, rt, s);
+		}
 	}
 	d->congested = false;
 	for (uint32_t s = 0; s < d->nslots; s++) {

@@ -461,8 +461,6 @@ static void show_rules(json_t *rep)
 
 static void show_drops(json_t *rep)
 {
-	static const char *const known[] = {"ring_full", "no_route", "bad_desc",
-					    "nf_gone",	 "nf_drop",  "port_tx"};
 	static const char *const hdr[] = {"CAUSE", "PACKETS"};
 	json_t *drops = json_object_get(rep, "drops"), *v;
 	const char *key;
@@ -474,22 +472,9 @@ static void show_drops(json_t *rep)
 		return;
 	}
 	table_init(&t, 2, hdr, "lr");
-	/* Known causes first in a fixed order, then anything newer. */
-	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
-		v = json_object_get(drops, known[k]);
-		if (!v)
-			continue;
-		total += json_is_integer(v) ? json_integer_value(v) : 0;
-		table_row(&t, xstrdup(known[k]), val_text(v, ","));
-	}
+	/* In the daemon's order (jansson keeps it): the daemon owns the list. */
 	json_object_foreach(drops, key, v)
 	{
-		bool seen = false;
-
-		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-			seen |= strcmp(key, known[k]) == 0;
-		if (seen)
-			continue;
 		total += json_is_integer(v) ? json_integer_value(v) : 0;
 		table_row(&t, xstrdup(key), val_text(v, ","));
 	}

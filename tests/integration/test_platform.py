@@ -176,7 +176,53 @@ def test_replicas_split_flows_by_hash():
     check(fa and fb, f"a replica got no flows: {fa} {fb}")
     check(not fa & fb, f"flows seen by both replicas: {sorted(fa & fb)}")
     check(len(fa | fb) == 16, f"{len(fa | fb)} flows seen, expected 16")
+    check(la["bad_hash"] == 0 and lb["bad_hash"] == 0, f"stale flow hashes: {la} {lb}")
     return f"replica A: {len(fa)} flows / {la['packets']} pkts, B: {len(fb)} flows / {lb['packets']} pkts, none shared"
+
+
+def test_flow_hash_valid_with_one_replica_and_no_rules():
+    """The flow hash an NF gets is the packet's, also when the switch had no
+    reason to compute it for itself (one replica, no flow rules)."""
+    cfg = GEN_CFG.format(ring=1024, rate=20000, count=5000).replace("count: 5000",
+                                                                     "count: 5000, paused: true")
+    with Platform(cfg, "hash") as pf:
+        a = pf.start_nf("nf-flowlog", "fwd")
+        pf.wait_nfs(1)
+        pf.ctl("chain", "default", "main")
+        pf.ctl("port", "start", "gen0")
+        wait_for("the generator to finish", lambda: drained(pf), timeout=60)
+        la = flowlog(pf.stop_nf(a))
+    check(la["packets"] == 5000, f"the NF saw {la['packets']} of 5000 packets")
+    check(la["bad_hash"] == 0, f"{la['bad_hash']} of {la['packets']} packets had a stale hash")
+    return f"{la['packets']} packets through one replica, no rules: every flow hash valid"
+
+
+def test_redirect_to_service_leaves_the_chain():
+    """An NF that sends a packet to a service (netvm_pkt_to_service) takes it
+    out of its chain: the service gets it, the rest of the chain does not,
+    and after the service it leaves by its port."""
+    cfg = """
+ports:
+  - {name: gen0, type: gen, size: 64, flows: 4, rate: 20000, count: 3000, paused: true}
+services: [a, b, r]
+chains:
+  main: [a, b]
+default_chain: main
+"""
+    with Platform(cfg, "redirect") as pf:
+        a = pf.start_nf("nf-forward", "--service", "a", "--to-service", "r")
+        b = pf.start_nf("nf-flowlog", "b", name="b")
+        r = pf.start_nf("nf-flowlog", "r", name="r")
+        pf.wait_nfs(3)
+        pf.ctl("port", "start", "gen0")
+        st = wait_for("the generator to finish", lambda: drained(pf), timeout=60)
+        rx, tx, drops = accounting(st)
+        lb, lr = flowlog(pf.stop_nf(b)), flowlog(pf.stop_nf(r))
+        pf.stop_nf(a)
+    check(lr["packets"] == 3000, f"the redirect target saw {lr['packets']} of 3000")
+    check(lb["packets"] == 0, f"the rest of the chain saw {lb['packets']} packets")
+    check(rx == 3000 and tx == 3000 and drops == 0, f"rx {rx} tx {tx} drops {st['drops']}")
+    return "3000 packets a -> (to_service) r -> out; b, the next hop of the chain, saw 0"
 
 
 def test_kill9_reclaims_buffers():
@@ -196,9 +242,9 @@ def test_kill9_reclaims_buffers():
                  lambda: pf.running_nfs()[0]["rx"] > survivor["rx"] + 5000)
         b.kill()
         wait_for("no NF left", lambda: not pf.status()["nfs"], timeout=5)
-        gone0 = pf.status()["drops"]["nf_gone"]
-        wait_for("drops counted as nf_gone while no replica exists",
-                 lambda: pf.status()["drops"]["nf_gone"] > gone0 + 1000)
+        nr0 = pf.status()["drops"]["no_route"]
+        wait_for("drops counted as no_route while no replica exists",
+                 lambda: pf.status()["drops"]["no_route"] > nr0 + 1000)
         st = wait_for("the generator to finish and the pool to be full", lambda: drained(pf),
                       timeout=60)
         rx, tx, drops = accounting(st)
@@ -206,7 +252,8 @@ def test_kill9_reclaims_buffers():
         check(rx == tx + drops, f"accounting: rx {rx} != tx {tx} + drops {drops} ({st['drops']})")
         check(pf.daemon.poll() is None, "netvmd died")
     return (f"noticed in {noticed * 1000:.0f} ms; pool full again; rx {rx} = tx {tx} + drops {drops} "
-            f"(nf_gone {st['drops']['nf_gone']}, ring_full {st['drops']['ring_full']})")
+            f"(nf_gone {st['drops']['nf_gone']}, no_route {st['drops']['no_route']}, "
+            f"ring_full {st['drops']['ring_full']})")
 
 
 def test_join_and_leave_under_traffic():
