@@ -3,6 +3,7 @@
 netvmctl, libpcap (pcapcmp) and tshark."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -375,3 +376,35 @@ def test_nfs_exit_when_the_daemon_dies():
                 raise TestFailure("an NF did not exit after the daemon died")
             check(p.returncode == 1, f"NF exit status {p.returncode}, expected 1")
     return "both NFs exited with status 1"
+
+
+def region_page_sizes(pid):
+    """KernelPageSize (kB) of each netvm-region mapping of process @pid."""
+    sizes, in_region = [], False
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                in_region = "netvm-region" in line
+            elif in_region and line.startswith("KernelPageSize:"):
+                sizes.append(int(line.split()[1]))
+    return sizes
+
+
+def test_hugepages_no_is_honoured():
+    """pool.hugepages: no backs the region with normal pages even when huge
+    pages are free; auto takes them when they are."""
+    cfg = "pool: {buffers: 1024, hugepages: %s}\n"
+    with Platform(cfg % "no", "nohuge") as pf:
+        st = pf.status()
+        sizes = region_page_sizes(pf.daemon.pid)
+    check(st["pool"]["hugepages"] is False, f"status says hugepages {st['pool']['hugepages']}")
+    check(sizes and set(sizes) == {4}, f"region page sizes {sizes} kB")
+    with open("/proc/meminfo") as f:
+        free = int(re.search(r"HugePages_Free:\s+(\d+)", f.read()).group(1))
+    if free < 8:
+        return f"no: region on {sizes[0]} kB pages (auto not checked: {free} huge pages free)"
+    with Platform(cfg % "auto", "autohuge") as pf:
+        auto = pf.status()["pool"]["hugepages"]
+        auto_sizes = region_page_sizes(pf.daemon.pid)
+    check(auto is True and set(auto_sizes) == {2048}, f"auto: {auto} {auto_sizes}")
+    return f"no: region on 4 kB pages; auto: on 2048 kB pages ({free} were free)"
