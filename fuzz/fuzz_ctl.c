@@ -89,7 +89,7 @@ static void drain_socket(int fd)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct client c = {.slot = -1, .pid = 1};
+	struct client c = {.slot = -1, .bound_svc = -1, .pid = 1};
 	size_t chunk, off = 0;
 	bool open = true;
 

@@ -37,9 +37,15 @@ pids+=($!)
 if [ $VM = 1 ]; then
 	echo "== booting a VM for service fwd (console: $RUN/fwd.console)"
 	$B/netvmctl vm start fwd --console "$RUN/fwd.console" 2>"$RUN/qemu.log" &
-	pids+=($!)
-	$B/netvmctl wait --timeout 180 nfs=2 || { cat "$RUN/qemu.log" "$RUN/fwd.console"; exit 1; }
-	head -n 2 "$RUN/qemu.log"
+	vm=$!
+	pids+=($vm)
+	# vm start reports a failed VM itself and exits: --pid stops the wait then.
+	if ! $B/netvmctl wait --timeout 600 --pid $vm nfs=2; then
+		echo "demo: the VM NF did not attach; netvmctl vm start said:"
+		grep -v '^  ' "$RUN/qemu.log" || true
+		exit 1
+	fi
+	grep -v '^  ' "$RUN/qemu.log" || true # all but the QEMU command line
 	grep '^netvm-guest' "$RUN/fwd.console"
 else
 	$B/nf-forward --service fwd >"$RUN/fwd.log" 2>&1 &

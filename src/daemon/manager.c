@@ -23,7 +23,8 @@
 
 struct client {
 	struct netvm_ctl_conn conn;
-	int slot; /* NF slot this connection registered, or -1 */
+	int slot;      /* NF slot this connection registered, or -1 */
+	int bound_svc; /* a VM's channel: the only service it may attach as (vm_bind), or -1 */
 	pid_t pid;
 	uid_t uid; /* of the peer, from SO_PEERCRED */
 	gid_t gid;
@@ -154,8 +155,21 @@ static json_t *cmd_attach(struct netvmd *d, struct client *c, json_t *req, int *
 		return error_reply(EALREADY, "this connection is already attached");
 	if (transport && strcmp(transport, "fd") && strcmp(transport, "ivshmem"))
 		return error_reply(EINVAL, "attach: transport must be 'fd' or 'ivshmem'");
+	if (transport && !strcmp(transport, "ivshmem") && c->bound_svc < 0)
+		return error_reply(EPERM,
+				   "attach: transport 'ivshmem' needs a VM's channel, bound to "
+				   "its service first (vm_bind; netvmctl vm start does it)");
 	if ((svc = service_for(d, c, req, &rep)) < 0)
 		return rep; /* a refused attach leaves the old NF as it was */
+	if (c->bound_svc >= 0 && svc != c->bound_svc) {
+		LOG_WARN("manager", "the VM of QEMU pid %d, bound to '%s', tried to attach as '%s'",
+			 (int)c->pid, d->cfg.services[c->bound_svc].name,
+			 d->cfg.services[svc].name);
+		return error_reply(EPERM,
+				   "attach: this VM's channel is bound to service '%s'; it may not "
+				   "attach as '%s'",
+				   d->cfg.services[c->bound_svc].name, d->cfg.services[svc].name);
+	}
 	if (old) {
 		if (!old_left)
 			LOG_WARN("manager",
@@ -222,6 +236,25 @@ static json_t *cmd_region(struct netvmd *d, struct client *c, json_t *req, int *
 			 dom ? d->dom[dom].name : "", "region_id", (json_int_t)r->layout.region_id,
 			 "region_size", (json_int_t)r->layout.total_size, "file_size",
 			 (json_int_t)file_size);
+}
+
+/* netvmctl vm start binds the connection it hands to QEMU as the guest's
+ * channel: whatever the guest sends on it, it may attach only as @service
+ * (and nothing else: the peer is QEMU, whose user may be root). */
+static json_t *cmd_vm_bind(struct netvmd *d, struct client *c, json_t *req)
+{
+	json_t *rep = NULL;
+	int svc;
+
+	if (c->slot >= 0 || c->bound_svc >= 0)
+		return error_reply(EALREADY, "vm_bind: this connection is already %s",
+				   c->slot >= 0 ? "attached" : "bound");
+	if ((svc = service_for(d, c, req, &rep)) < 0)
+		return rep;
+	c->bound_svc = svc;
+	LOG_INFO("manager", "a VM's channel (pid %d) is bound to service '%s'", (int)c->pid,
+		 d->cfg.services[svc].name);
+	return json_pack("{s:b}", "ok", 1);
 }
 
 /* Stop sending to the NF; once the switch has moved on, it may drain and go. */
@@ -521,6 +554,12 @@ static json_t *dispatch(struct netvmd *d, struct client *c, json_t *req, int *pa
 
 	if (!cmd)
 		return error_reply(EINVAL, "request has no string 'cmd'");
+	if (c->bound_svc >= 0 && strcmp(cmd, "attach") && strcmp(cmd, "detach"))
+		return error_reply(EPERM,
+				   "%s: not allowed on a VM's channel (bound to service '%s')", cmd,
+				   d->cfg.services[c->bound_svc].name);
+	if (!strcmp(cmd, "vm_bind"))
+		return cmd_vm_bind(d, c, req);
 	if (!strcmp(cmd, "attach"))
 		return cmd_attach(d, c, req, pass_fd);
 	if (!strcmp(cmd, "detach"))
@@ -705,6 +744,7 @@ int manager_run(struct netvmd *d)
 			}
 			netvm_ctl_conn_init(&c->conn, cfd);
 			c->slot = -1;
+			c->bound_svc = -1;
 			c->uid = (uid_t)-1; /* unknown peers are nobody */
 			c->gid = (gid_t)-1;
 			if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {

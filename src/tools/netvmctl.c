@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,11 @@ static const char usage_text[] =
     "  rule del ID                 delete a flow rule\n"
     "  port start|stop NAME        resume or pause receiving on a port (ports with\n"
     "                              'paused: true' in the configuration start paused)\n"
-    "  wait [--timeout SEC] COND   poll every 50 ms until COND holds (default timeout\n"
-    "                              10 s; exit 1 on timeout). COND is one of:\n"
+    "  wait [--timeout SEC] [--pid PID] COND\n"
+    "                              poll every 50 ms until COND holds (default timeout\n"
+    "                              10 s; exit 1 on timeout, or as soon as process PID\n"
+    "                              is gone, e.g. a 'vm start' whose VM failed).\n"
+    "                              COND is one of:\n"
     "                                nfs=N       N NF instances are running\n"
     "                                pool-full   every buffer is back in the pool\n"
     "                                ports-done  every port finished receiving and\n"
@@ -744,6 +748,23 @@ static double now_secs(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Whether process @pid runs (a zombie, exited but not reaped, does not). */
+static bool process_alive(pid_t pid)
+{
+	char path[64], buf[256], *paren;
+	FILE *f;
+	bool alive = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return kill(pid, 0) == 0 || errno == EPERM; /* no /proc: ask the kernel */
+	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')) && paren[1] == ' ')
+		alive = paren[2] != 'Z' && paren[2] != 'X';
+	fclose(f);
+	return alive;
+}
+
 static int cmd_wait(int argc, char **argv)
 {
 	double timeout = WAIT_DEFAULT_SECS, deadline;
@@ -751,29 +772,38 @@ static int cmd_wait(int argc, char **argv)
 	long long n = 0;
 	const char *condstr;
 	char seen[1024] = "nothing";
+	pid_t pid = 0;
 	int a = 0;
 
-	while (a < argc && strncmp(argv[a], "--timeout", 9) == 0) {
-		const char *val;
+	for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
+		const char *opt = argv[a], *val = strchr(opt, '=');
+		size_t olen = val ? (size_t)(val - opt) : strlen(opt);
 		char *end;
 
-		if (argv[a][9] == '=') {
-			val = argv[a] + 10;
-		} else if (argv[a][9] == '\0') {
-			if (a + 1 >= argc)
-				usage_error("wait: --timeout needs a value in seconds");
+		if (val)
+			val++;
+		else if (a + 1 < argc)
 			val = argv[++a];
+		else
+			usage_error("wait: %s needs a value", opt);
+		if (olen == 9 && !strncmp(opt, "--timeout", 9)) {
+			errno = 0;
+			timeout = strtod(val, &end);
+			if (errno || end == val || *end || !isfinite(timeout) || timeout < 0)
+				usage_error("wait: bad timeout '%s' (seconds, e.g. 10 or 0.5)",
+					    val);
+		} else if (olen == 5 && !strncmp(opt, "--pid", 5)) {
+			errno = 0;
+			long p = strtol(val, &end, 10);
+			if (errno || end == val || *end || p <= 0 || p > INT_MAX)
+				usage_error("wait: bad --pid '%s'", val);
+			pid = (pid_t)p;
 		} else {
-			break;
+			usage_error("wait: unknown option '%.*s'", (int)olen, opt);
 		}
-		errno = 0;
-		timeout = strtod(val, &end);
-		if (errno || end == val || *end || !isfinite(timeout) || timeout < 0)
-			usage_error("wait: bad timeout '%s' (seconds, e.g. 10 or 0.5)", val);
-		a++;
 	}
 	if (argc - a != 1)
-		usage_error("usage: wait [--timeout SEC] nfs=N|pool-full|ports-done");
+		usage_error("usage: wait [--timeout SEC] [--pid PID] nfs=N|pool-full|ports-done");
 	condstr = argv[a];
 	if (strncmp(condstr, "nfs=", 4) == 0) {
 		char *end;
@@ -799,6 +829,13 @@ static int cmd_wait(int argc, char **argv)
 		json_decref(rep);
 		if (done)
 			return EXIT_OK;
+		if (pid && !process_alive(pid)) {
+			fprintf(stderr,
+				"netvmctl: process %d is gone: stopped waiting for %s (last seen: "
+				"%s)\n",
+				(int)pid, condstr, seen);
+			return EXIT_FAIL;
+		}
 		if (now_secs() >= deadline)
 			break;
 		nanosleep(&(struct timespec){.tv_nsec = WAIT_POLL_NS}, NULL);
