@@ -401,10 +401,10 @@ def test_vm_auto_falls_back_from_broken_kvm():
                  or vm.poll() is not None, timeout=30)
         fell_back = time.monotonic() - t0
         wait_vm_attached(pf, vm, "v")
-        out = vm_output(vm)
+        out = wait_for("netvmctl to see the NF attached",
+                       lambda: (o := vm_output(vm)) if "attached as 'v'" in o else None)
         for want in ("under KVM", "failed to set MSR 0x10a", "kvm_buf_set_msrs: Assertion",
-                     "guest console: " + vm.console, "falling back to TCG",
-                     "attached as 'v'", "TCG)"):
+                     "guest console: " + vm.console, "falling back to TCG", "TCG)"):
             check(want in out, f"'{want}' not in what netvmctl printed:\n{out}")
     return f"QEMU aborted under KVM; reported and fell back to TCG in {fell_back:.1f} s; NF attached"
 
