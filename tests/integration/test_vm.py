@@ -402,7 +402,7 @@ def test_vm_auto_falls_back_from_broken_kvm():
         fell_back = time.monotonic() - t0
         wait_vm_attached(pf, vm, "v")
         out = wait_for("netvmctl to see the NF attached",
-                       lambda: (o := vm_output(vm)) if "attached as 'v'" in o else None)
+                       lambda: "attached as 'v'" in (o := vm_output(vm)) and o)
         for want in ("under KVM", "failed to set MSR 0x10a", "kvm_buf_set_msrs: Assertion",
                      "guest console: " + vm.console, "falling back to TCG", "TCG)"):
             check(want in out, f"'{want}' not in what netvmctl printed:\n{out}")
