@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Run every NetVM test: the cmocka unit tests, then the integration tests
-with real processes.  Prints one line per test and ends with
-'N passed, N failed'.  Usage: tests/run.py [BUILD_DIR] [-k SUBSTRING]"""
+with real processes.  Prints one line per test (PASS, FAIL, or SKIP with
+the reason when a privilege, tool or device it needs is missing) and ends
+with 'N passed, N failed' (', N skipped' when some were).
+Usage: tests/run.py [BUILD_DIR] [-k SUBSTRING]"""
 import argparse
 import glob
 import os
@@ -46,10 +48,15 @@ def integration_tests(build, results, pick):
                 note = getattr(mod, fn_name)() or ""
                 results.append((full, True, f"{note} [{time.monotonic() - t0:.1f}s]"))
             except Exception as e:  # a failed check or a crash of the test itself
-                detail = str(e) if e.__class__.__name__ == "TestFailure" else traceback.format_exc()
-                results.append((full, False, detail))
+                kind = e.__class__.__name__
+                if kind == "Skip":
+                    results.append((full, None, str(e)))
+                else:
+                    detail = str(e) if kind == "TestFailure" else traceback.format_exc()
+                    results.append((full, False, detail))
             ok, line = results[-1][1], results[-1]
-            print(f"{'PASS' if ok else 'FAIL'} {full}: {line[2]}", flush=True)
+            word = "SKIP" if ok is None else "PASS" if ok else "FAIL"
+            print(f"{word} {full}: {line[2]}", flush=True)
 
 
 def main():
@@ -66,11 +73,12 @@ def main():
     if not args.unit_only:
         integration_tests(build, results, args.pick)
     passed = sum(1 for r in results if r[1])
-    failed = len(results) - passed
-    if not results:
+    skipped = sum(1 for r in results if r[1] is None)
+    failed = len(results) - passed - skipped
+    if not passed and not failed:
         print("no test ran")
         failed = 1
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 0 if failed == 0 else 1
 
 

@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 
-from netvmtest import TestFailure, check, wait_for
+from netvmtest import TestFailure, check, require, wait_for
 
 _seq = itertools.count()
 A_IP, B_IP = "10.77.0.1", "10.77.0.2"
@@ -50,6 +50,9 @@ class Topology:
 
     # -- before netvmd starts --------------------------------------------------
     def create(self):
+        require(os.geteuid() == 0, "network namespaces and veth pairs need root")
+        if self.kind == "tap":
+            require(os.path.exists("/dev/net/tun"), "no /dev/net/tun for TAP ports")
         for ns in (self.ns_a, self.ns_b):
             sh("ip", "netns", "add", ns)
             self.made_ns.append(ns)

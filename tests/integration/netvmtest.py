@@ -28,6 +28,17 @@ class TestFailure(Exception):
     pass
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here; the message says why (a
+    privilege, tool or device it needs is missing).  Reported as SKIP."""
+
+
+def require(cond, why):
+    """Skip the calling test unless @cond holds."""
+    if not cond:
+        raise Skip(why)
+
+
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)

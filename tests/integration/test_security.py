@@ -9,7 +9,7 @@ import subprocess
 from scapy.all import IP, UDP, Ether, Raw
 from scapy.utils import RawPcapWriter
 
-from netvmtest import Platform, TestFailure, binary, check, drained, wait_for
+from netvmtest import Platform, TestFailure, binary, check, drained, require, wait_for
 
 AS_NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
 
@@ -29,6 +29,7 @@ chains:
 
 
 def write_input(pf, n=2000):
+    require(os.geteuid() == 0, "running NFs as another user (setpriv) needs root")
     frames = [bytes(Ether() / IP(src=f"10.0.{i // 250}.{i % 250}", dst="10.9.9.9") /
                     UDP(sport=1000 + i % 50, dport=53) / Raw(bytes([i % 256]) * (i % 300)))
               for i in range(n)]

@@ -5,12 +5,13 @@ ivshmem PCI device and attaches over a virtio-serial port, and the switch
 treats it like any other NF."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
-from netvmtest import (BUILD, Platform, TestFailure, accounting, binary, check, cpu_seconds, drained,
+from netvmtest import (BUILD, Platform, TestFailure, accounting, binary, check, cpu_seconds, drained, require,
                        wait_for)
 from test_platform import FW_RULES, pcap_packets, write_frames
 
@@ -21,10 +22,18 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BOOT_TIMEOUT = 180  # TCG on a loaded 2-core machine; a boot takes ~10 s here
 
 
+def require_vm():
+    require(shutil.which("qemu-system-x86_64"), "no qemu-system-x86_64 (scripts/setup.sh "
+            "installs qemu-system-x86)")
+    require(os.path.exists(os.path.join(GUEST, "initrd.img")),
+            f"no guest image in {GUEST} (scripts/guest-image.sh builds it)")
+
+
 def start_vm(pf, service, *nf_args, name=None, prefix=(), accel="tcg", image=None, extra=(),
              env=None):
     """netvmctl vm start SERVICE (under TCG by default: KVM guests hang on
     these machines); the console goes to NAME.console."""
+    require_vm()
     name = name or service
     console = pf.path(f"{name}.console")
     argv = [*prefix, binary("netvmctl"), "--socket", pf.sock, "vm", "start", service,
