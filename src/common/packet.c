@@ -5,6 +5,7 @@
  * headers are copied out with memcpy because frames carry no alignment
  * guarantee (the IP header usually sits at offset 14).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -28,26 +29,49 @@ static inline uint16_t rd16(const uint8_t *p)
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-/* Validate the TCP/UDP header at @off, bounded by the IP payload end @end. */
+/*
+ * Fixed header length of the L4 protocols whose first 4 bytes are the source
+ * and destination ports, 0 for the others.  TCP's 20 bytes include the flags,
+ * so a "complete" TCP header can no longer be rewritten by a later fragment
+ * unless that fragment overlaps it (RFC 3128: offset 1).
+ */
+static uint32_t ports_hdr_len(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return sizeof(struct tcphdr);
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		return sizeof(struct udphdr);
+	case IPPROTO_SCTP: /* common header */
+	case IPPROTO_DCCP: /* generic header, short sequence numbers */
+		return 12;
+	default:
+		return 0;
+	}
+}
+
+/* Validate the L4 header at @off, bounded by the IP payload end @end. */
 static int parse_l4(const uint8_t *data, uint32_t off, uint32_t end, uint8_t proto,
 		    struct netvm_parsed *out)
 {
-	uint32_t avail = end - off;
+	uint32_t avail = end - off, need = ports_hdr_len(proto);
 
+	out->l4_proto = proto;
+	if (need == 0) {
+		out->l4_state = NETVM_L4_NONE; /* no ports to find (ICMP, GRE, ESP, ...) */
+		return NETVM_PARSE_OK;
+	}
+	out->l4_state = NETVM_L4_TRUNCATED;
+	if (avail < need)
+		return NETVM_PARSE_TRUNC_L4;
 	if (proto == IPPROTO_TCP) {
-		uint8_t doff;
+		uint8_t doff = data[off + 12] >> 4; /* th_off, high nibble */
 
-		if (avail < sizeof(struct tcphdr))
-			return NETVM_PARSE_TRUNC_L4;
-		doff = data[off + 12] >> 4; /* th_off, high nibble */
 		if (doff < 5 || (uint32_t)doff * 4 > avail)
 			return NETVM_PARSE_BAD_L4;
-	} else if (proto == IPPROTO_UDP) {
-		if (avail < sizeof(struct udphdr))
-			return NETVM_PARSE_TRUNC_L4;
-	} else {
-		return NETVM_PARSE_OK; /* no L4 we understand (ICMP, GRE, ...) */
 	}
+	out->l4_state = NETVM_L4_COMPLETE;
 	out->l4_off = (uint16_t)off;
 	out->l4_len = (uint16_t)avail;
 	return NETVM_PARSE_OK;
@@ -57,6 +81,7 @@ static int parse_ipv4(const uint8_t *data, uint32_t len, uint32_t off, struct ne
 {
 	struct ip ip;
 	uint32_t hlen, tot, end;
+	uint16_t frag;
 
 	if (len - off < sizeof(ip))
 		return NETVM_PARSE_TRUNC_L3;
@@ -72,13 +97,91 @@ static int parse_ipv4(const uint8_t *data, uint32_t len, uint32_t off, struct ne
 
 	out->l3_off = (uint16_t)off;
 	out->ip_version = 4;
-	out->l4_proto = ip.ip_p;
+	frag = ntohs(ip.ip_off);
+	out->frag_off = frag & IP_OFFMASK;
+	if (frag & (IP_MF | IP_OFFMASK))
+		out->frag = NETVM_FRAG_FRAGMENT | (out->frag_off ? 0 : NETVM_FRAG_FIRST);
 	/* Only the first fragment carries the L4 header. */
-	if (ntohs(ip.ip_off) & IP_OFFMASK)
+	if (out->frag_off) {
+		out->l4_proto = ip.ip_p;
+		out->l4_state = NETVM_L4_ABSENT;
 		return NETVM_PARSE_OK;
+	}
 	/* Ethernet padding may follow the datagram: the IP length bounds L4. */
 	end = off + tot;
 	return parse_l4(data, off + hlen, end, ip.ip_p, out);
+}
+
+/* The extension headers the walk crosses (RFC 8200 section 4, RFC 4302). */
+static bool ipv6_ext(uint8_t nxt)
+{
+	return nxt == IPPROTO_HOPOPTS || nxt == IPPROTO_ROUTING || nxt == IPPROTO_FRAGMENT ||
+	       nxt == IPPROTO_DSTOPTS || nxt == IPPROTO_AH;
+}
+
+/* Length of extension header @nxt, from its second byte. */
+static uint32_t ipv6_ext_len(uint8_t nxt, uint8_t len_byte)
+{
+	if (nxt == IPPROTO_FRAGMENT)
+		return 8; /* fixed; that byte is reserved */
+	if (nxt == IPPROTO_AH)
+		return ((uint32_t)len_byte + 2) * 4; /* 4-byte units, minus 2 */
+	return ((uint32_t)len_byte + 1) * 8;	     /* 8-byte units after the first 8 */
+}
+
+/*
+ * Record the facts of the fragment header at @fh.  False when it is not the
+ * first fragment: what follows it is data, the chain goes on in the fragment
+ * at offset 0.  An atomic fragment (offset 0, M=0) is a whole packet.
+ */
+static bool ipv6_frag(const uint8_t *fh, struct netvm_parsed *out)
+{
+	uint16_t offlg = rd16(fh + 2);
+	uint16_t fo = offlg >> 3;
+
+	if (fo == 0 && !(offlg & 1)) {
+		out->frag |= NETVM_FRAG_ATOMIC;
+		return true;
+	}
+	out->frag_off = fo;
+	out->frag |= NETVM_FRAG_FRAGMENT;
+	if (fo == 0)
+		out->frag |= NETVM_FRAG_FIRST;
+	else
+		out->frag &= (uint8_t)~NETVM_FRAG_FIRST;
+	return fo == 0;
+}
+
+/*
+ * Walk the extension headers from @off (next header @nxt) to the L4 header,
+ * bounded by the IP payload end @end.  Every extension header is at least 8
+ * bytes, and its first two are the next header and the length.
+ */
+static int parse_ipv6_ext(const uint8_t *data, uint32_t off, uint32_t end, uint8_t nxt,
+			  struct netvm_parsed *out)
+{
+	while (ipv6_ext(nxt)) {
+		uint32_t hlen;
+
+		out->l4_proto = nxt;
+		out->l4_state = NETVM_L4_TRUNCATED;
+		if (out->ext_count == NETVM_IPV6_MAX_EXT)
+			return NETVM_PARSE_EXT_CHAIN;
+		if (end - off < 8)
+			return NETVM_PARSE_TRUNC_L4;
+		hlen = ipv6_ext_len(nxt, data[off + 1]);
+		if (end - off < hlen)
+			return NETVM_PARSE_TRUNC_L4;
+		out->ext_count++;
+		if (nxt == IPPROTO_FRAGMENT && !ipv6_frag(data + off, out)) {
+			out->l4_proto = data[off];
+			out->l4_state = NETVM_L4_ABSENT;
+			return NETVM_PARSE_OK;
+		}
+		nxt = data[off];
+		off += hlen;
+	}
+	return parse_l4(data, off, end, nxt, out);
 }
 
 static int parse_ipv6(const uint8_t *data, uint32_t len, uint32_t off, struct netvm_parsed *out)
@@ -97,9 +200,8 @@ static int parse_ipv6(const uint8_t *data, uint32_t len, uint32_t off, struct ne
 
 	out->l3_off = (uint16_t)off;
 	out->ip_version = 6;
-	out->l4_proto = ip6.ip6_nxt;
 	off += (uint32_t)sizeof(ip6);
-	return parse_l4(data, off, off + plen, ip6.ip6_nxt, out);
+	return parse_ipv6_ext(data, off, off + plen, ip6.ip6_nxt, out);
 }
 
 int netvm_parse(const uint8_t *data, uint32_t len, struct netvm_parsed *out)
@@ -109,6 +211,7 @@ int netvm_parse(const uint8_t *data, uint32_t len, struct netvm_parsed *out)
 	int i;
 
 	memset(out, 0, sizeof(*out));
+	out->l4_state = NETVM_L4_NONE;
 	if (len < ETH_HDR_LEN)
 		return NETVM_PARSE_TRUNC_L2;
 	type = rd16(data + 12);
@@ -129,30 +232,39 @@ int netvm_parse(const uint8_t *data, uint32_t len, struct netvm_parsed *out)
 	return NETVM_PARSE_OK;
 }
 
-int netvm_5tuple_get(const uint8_t *data, uint32_t len, struct netvm_5tuple *t)
+int netvm_5tuple_from(const uint8_t *data, const struct netvm_parsed *p, struct netvm_5tuple *t)
 {
-	struct netvm_parsed p;
 	const uint8_t *l3;
 
-	if (netvm_parse(data, len, &p) != NETVM_PARSE_OK || p.ip_version == 0)
-		return -1;
 	memset(t, 0, sizeof(*t));
-	l3 = data + p.l3_off;
-	t->family = p.ip_version;
-	t->proto = p.l4_proto;
-	if (p.ip_version == 4) {
+	if (p->ip_version == 0)
+		return -1;
+	l3 = data + p->l3_off;
+	t->family = p->ip_version;
+	t->proto = p->l4_proto;
+	t->l4 = p->l4_state;
+	if (p->ip_version == 4) {
 		memcpy(t->src, l3 + offsetof(struct ip, ip_src), 4);
 		memcpy(t->dst, l3 + offsetof(struct ip, ip_dst), 4);
 	} else {
 		memcpy(t->src, l3 + offsetof(struct ip6_hdr, ip6_src), 16);
 		memcpy(t->dst, l3 + offsetof(struct ip6_hdr, ip6_dst), 16);
 	}
-	if (p.l4_off) {
-		/* TCP and UDP both start with source port, destination port. */
-		t->sport = rd16(data + p.l4_off);
-		t->dport = rd16(data + p.l4_off + 2);
+	if (p->l4_state == NETVM_L4_COMPLETE) {
+		/* Every protocol parse_l4() completes starts with the two ports. */
+		t->sport = rd16(data + p->l4_off);
+		t->dport = rd16(data + p->l4_off + 2);
 	}
 	return 0;
+}
+
+int netvm_5tuple_get(const uint8_t *data, uint32_t len, struct netvm_5tuple *t)
+{
+	struct netvm_parsed p;
+
+	if (netvm_parse(data, len, &p) != NETVM_PARSE_OK || p.ip_version == 0)
+		return -1;
+	return netvm_5tuple_from(data, &p, t);
 }
 
 static inline uint32_t rotl32(uint32_t x, int r)

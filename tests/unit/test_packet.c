@@ -13,120 +13,7 @@
 
 #include <netvm/packet.h>
 
-/* Frame builder: fills a buffer and returns the frame length. */
-struct fb {
-	uint8_t b[256];
-	uint32_t n;
-};
-
-static void put8(struct fb *f, uint8_t v)
-{
-	f->b[f->n++] = v;
-}
-
-static void put16(struct fb *f, uint16_t v)
-{
-	put8(f, (uint8_t)(v >> 8));
-	put8(f, (uint8_t)v);
-}
-
-static void putn(struct fb *f, const void *p, uint32_t n)
-{
-	memcpy(f->b + f->n, p, n);
-	f->n += n;
-}
-
-static void eth(struct fb *f, const uint16_t *vlans, int nvlan, uint16_t type)
-{
-	static const uint8_t dst[6] = {0x02, 0, 0, 0, 0, 0x01};
-	static const uint8_t src[6] = {0x02, 0, 0, 0, 0, 0x02};
-	int i;
-
-	f->n = 0;
-	putn(f, dst, 6);
-	putn(f, src, 6);
-	for (i = 0; i < nvlan; i++) {
-		put16(f, i == 0 && nvlan == 2 ? 0x88a8 : 0x8100);
-		put16(f, vlans[i]);
-	}
-	put16(f, type);
-}
-
-/* IPv4 header with @optlen bytes of options and @payload bytes after it. */
-static uint32_t ipv4(struct fb *f, uint8_t proto, const char *src, const char *dst, uint32_t optlen,
-		     uint32_t payload, uint16_t frag)
-{
-	uint32_t start = f->n, i;
-	uint8_t a[4];
-
-	put8(f, (uint8_t)(0x40 | (5 + optlen / 4)));
-	put8(f, 0);
-	put16(f, (uint16_t)(20 + optlen + payload));
-	put16(f, 0x1234);
-	put16(f, frag);
-	put8(f, 64);
-	put8(f, proto);
-	put16(f, 0);
-	inet_pton(AF_INET, src, a);
-	putn(f, a, 4);
-	inet_pton(AF_INET, dst, a);
-	putn(f, a, 4);
-	for (i = 0; i < optlen; i++)
-		put8(f, 1); /* NOP options */
-	return start;
-}
-
-static uint32_t ipv6(struct fb *f, uint8_t nxt, const char *src, const char *dst, uint16_t payload)
-{
-	uint32_t start = f->n;
-	uint8_t a[16];
-
-	put16(f, 0x6000);
-	put16(f, 0);
-	put16(f, payload);
-	put8(f, nxt);
-	put8(f, 64);
-	inet_pton(AF_INET6, src, a);
-	putn(f, a, 16);
-	inet_pton(AF_INET6, dst, a);
-	putn(f, a, 16);
-	return start;
-}
-
-static uint32_t tcp(struct fb *f, uint16_t sport, uint16_t dport, uint8_t doff, uint32_t datalen)
-{
-	uint32_t start = f->n, i;
-
-	put16(f, sport);
-	put16(f, dport);
-	put16(f, 0);
-	put16(f, 1); /* seq */
-	put16(f, 0);
-	put16(f, 0); /* ack */
-	put8(f, (uint8_t)(doff << 4));
-	put8(f, 0x02); /* SYN */
-	put16(f, 1024);
-	put16(f, 0);
-	put16(f, 0);
-	for (i = 20; i < (uint32_t)doff * 4; i++)
-		put8(f, 1);
-	for (i = 0; i < datalen; i++)
-		put8(f, (uint8_t)i);
-	return start;
-}
-
-static uint32_t udp(struct fb *f, uint16_t sport, uint16_t dport, uint32_t datalen)
-{
-	uint32_t start = f->n, i;
-
-	put16(f, sport);
-	put16(f, dport);
-	put16(f, (uint16_t)(8 + datalen));
-	put16(f, 0);
-	for (i = 0; i < datalen; i++)
-		put8(f, (uint8_t)i);
-	return start;
-}
+#include "frames.h"
 
 static void v4_tcp(struct fb *f)
 {
@@ -373,6 +260,357 @@ static void test_fragments(void **state)
 	assert_int_equal(p.l4_off, 0);
 }
 
+/* Every extension header the walk crosses, alone in front of TCP. */
+static void test_ipv6_ext_each(void **state)
+{
+	static const uint8_t types[] = {IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS,
+					IPPROTO_FRAGMENT, IPPROTO_AH};
+	struct netvm_parsed p;
+	struct netvm_5tuple t;
+	struct fb f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(types); i++) {
+		ext6_tcp(&f, &types[i], 1);
+		assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+		assert_int_equal(p.ip_version, 6);
+		assert_int_equal(p.ext_count, 1);
+		assert_int_equal(p.l4_proto, IPPROTO_TCP);
+		assert_int_equal(p.l4_state, NETVM_L4_COMPLETE);
+		assert_int_equal(p.l4_off, 14 + 40 + ext6_size(types[i]));
+		assert_int_equal(p.l4_len, 20);
+		/* The fragment header here is atomic (offset 0, M=0): a whole packet. */
+		assert_int_equal(p.frag, types[i] == IPPROTO_FRAGMENT ? NETVM_FRAG_ATOMIC : 0);
+		assert_int_equal(p.frag_off, 0);
+		assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), 0);
+		assert_int_equal(t.proto, IPPROTO_TCP);
+		assert_int_equal(t.sport, 1234);
+		assert_int_equal(t.dport, 80);
+		assert_int_equal(t.l4, NETVM_L4_COMPLETE);
+	}
+}
+
+/* Lengths in each header's own units: 8 bytes (+8 per unit), AH 4 (+2). */
+static void test_ipv6_ext_lengths(void **state)
+{
+	struct netvm_parsed p;
+	struct fb f;
+
+	(void)state;
+	eth(&f, NULL, 0, 0x86dd);
+	ipv6(&f, IPPROTO_HOPOPTS, "::1", "::2", 24 + 16 + 12 + 32 + 8);
+	ext6(&f, IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, 24); /* length byte 2 */
+	ext6(&f, IPPROTO_DSTOPTS, IPPROTO_AH, 16);	/* 1 */
+	ext6(&f, IPPROTO_AH, IPPROTO_ROUTING, 12);	/* 1 (in 8-byte units: 16 bytes) */
+	ext6(&f, IPPROTO_ROUTING, IPPROTO_UDP, 32);	/* 3 */
+	udp(&f, 53, 5353, 0);
+	assert_int_equal(f.b[14 + 40 + 1], 2);
+	assert_int_equal(f.b[14 + 40 + 24 + 16 + 1], 1);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.ext_count, 4);
+	assert_int_equal(p.l4_proto, IPPROTO_UDP);
+	assert_int_equal(p.l4_off, 14 + 40 + 24 + 16 + 12 + 32);
+	assert_int_equal(p.l4_len, 8);
+}
+
+/* At most NETVM_IPV6_MAX_EXT headers; one more is reported, never skipped. */
+static void test_ipv6_ext_bound(void **state)
+{
+	uint8_t types[NETVM_IPV6_MAX_EXT + 1];
+	static const uint8_t mixed[NETVM_IPV6_MAX_EXT] = {
+	    IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING, IPPROTO_FRAGMENT,
+	    IPPROTO_AH,	     IPPROTO_DSTOPTS, IPPROTO_DSTOPTS, IPPROTO_DSTOPTS};
+	struct netvm_parsed p;
+	struct netvm_5tuple t;
+	struct fb f;
+
+	(void)state;
+	assert_int_equal(NETVM_IPV6_MAX_EXT, 8);
+	memset(types, IPPROTO_DSTOPTS, sizeof(types));
+	ext6_tcp(&f, types, NETVM_IPV6_MAX_EXT);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.ext_count, NETVM_IPV6_MAX_EXT);
+	assert_int_equal(p.l4_state, NETVM_L4_COMPLETE);
+	assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), 0);
+	assert_int_equal(t.dport, 80);
+
+	ext6_tcp(&f, mixed, NETVM_IPV6_MAX_EXT);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.l4_off, 14 + 40 + 7 * 8 + 24);
+
+	ext6_tcp(&f, types, NETVM_IPV6_MAX_EXT + 1);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_EXT_CHAIN);
+	assert_int_equal(p.ip_version, 6); /* the IPv6 header itself is valid */
+	assert_int_equal(p.ext_count, NETVM_IPV6_MAX_EXT);
+	assert_int_equal(p.l4_state, NETVM_L4_TRUNCATED);
+	assert_int_equal(p.l4_proto, IPPROTO_DSTOPTS);
+	assert_int_equal(p.l4_off, 0);
+	assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), -1);
+	assert_int_equal(netvm_pkt_flow_hash(f.b, f.n), 0);
+	assert_int_equal(netvm_5tuple_from(f.b, &p, &t), 0);
+	assert_int_equal(t.family, 6);
+	assert_int_equal(t.l4, NETVM_L4_TRUNCATED);
+	assert_int_equal(t.dport, 0);
+}
+
+/* ESP, no next header and unknown types end the walk: no ports, no error. */
+static void test_ipv6_ext_stop(void **state)
+{
+	static const uint8_t stops[] = {IPPROTO_ESP, IPPROTO_NONE, IPPROTO_ICMPV6, 135};
+	struct netvm_parsed p;
+	struct netvm_5tuple t;
+	struct fb f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(stops); i++) {
+		for (int hbh = 0; hbh < 2; hbh++) {
+			eth(&f, NULL, 0, 0x86dd);
+			ipv6(&f, hbh ? IPPROTO_HOPOPTS : stops[i], "::1", "::2", 8 * hbh + 24);
+			if (hbh)
+				ext6(&f, IPPROTO_HOPOPTS, stops[i], 8);
+			/* What follows looks like TCP to port 80: it must not be read as such. */
+			tcp(&f, 1234, 80, 5, 4);
+			assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+			assert_int_equal(p.ext_count, hbh);
+			assert_int_equal(p.l4_proto, stops[i]);
+			assert_int_equal(p.l4_state, NETVM_L4_NONE);
+			assert_int_equal(p.l4_off, 0);
+			assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), 0);
+			assert_int_equal(t.proto, stops[i]);
+			assert_int_equal(t.dport, 0);
+			assert_int_equal(t.l4, NETVM_L4_NONE);
+		}
+	}
+	/* No next header with an empty payload. */
+	eth(&f, NULL, 0, 0x86dd);
+	ipv6(&f, IPPROTO_NONE, "::1", "::2", 0);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.l4_state, NETVM_L4_NONE);
+}
+
+/* IPv6 fragments: first (with the whole chain, RFC 7112), not first, atomic. */
+static void test_ipv6_fragments(void **state)
+{
+	struct netvm_parsed p;
+	struct netvm_5tuple t;
+	struct fb f;
+
+	(void)state;
+	/* First fragment holding the whole TCP header and some data. */
+	eth(&f, NULL, 0, 0x86dd);
+	ipv6(&f, IPPROTO_FRAGMENT, "::1", "::2", 8 + 24);
+	frag6(&f, IPPROTO_TCP, 0, 1, 7);
+	tcp(&f, 1234, 80, 5, 4);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.frag, NETVM_FRAG_FRAGMENT | NETVM_FRAG_FIRST);
+	assert_int_equal(p.frag_off, 0);
+	assert_int_equal(p.l4_state, NETVM_L4_COMPLETE);
+	assert_int_equal(p.l4_off, 14 + 40 + 8);
+	assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), 0);
+	assert_int_equal(t.dport, 80);
+
+	/* The same with only 8 bytes of TCP: the chain does not reach the flags. */
+	f.b[14 + 5] = 8 + 8;
+	f.n = 14 + 40 + 8 + 8;
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_TRUNC_L4);
+	assert_int_equal(p.ip_version, 6);
+	assert_int_equal(p.frag, NETVM_FRAG_FRAGMENT | NETVM_FRAG_FIRST);
+	assert_int_equal(p.l4_state, NETVM_L4_TRUNCATED);
+	assert_int_equal(p.l4_proto, IPPROTO_TCP);
+	assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), -1);
+	assert_int_equal(netvm_5tuple_from(f.b, &p, &t), 0);
+	assert_int_equal(t.l4, NETVM_L4_TRUNCATED);
+	assert_int_equal(t.sport + t.dport, 0);
+
+	/* First fragment whose chain is cut after the fragment header: a
+	 * destination options header of 16 bytes with only 8 in this fragment. */
+	eth(&f, NULL, 0, 0x86dd);
+	ipv6(&f, IPPROTO_FRAGMENT, "::1", "::2", 8 + 8);
+	frag6(&f, IPPROTO_DSTOPTS, 0, 1, 7);
+	put8(&f, IPPROTO_TCP);
+	put8(&f, 1);
+	putn(&f, "\0\0\0\0\0\0", 6);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_TRUNC_L4);
+	assert_int_equal(p.l4_state, NETVM_L4_TRUNCATED);
+	assert_int_equal(p.l4_proto, IPPROTO_DSTOPTS);
+	assert_int_equal(p.ext_count, 1);
+	/* ... and with fewer than the 8 bytes every extension header has. */
+	f.b[14 + 5] = 8 + 4;
+	f.n -= 4;
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_TRUNC_L4);
+
+	/* Not the first (offset 3, more to come, and the last one): what follows
+	 * the fragment header is data, even if it looks like TCP to port 80. */
+	for (int more = 0; more < 2; more++) {
+		eth(&f, NULL, 0, 0x86dd);
+		ipv6(&f, IPPROTO_HOPOPTS, "::1", "::2", 8 + 8 + 20);
+		ext6(&f, IPPROTO_HOPOPTS, IPPROTO_FRAGMENT, 8);
+		frag6(&f, IPPROTO_TCP, 3, more, 7);
+		tcp(&f, 1234, 80, 5, 0);
+		assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+		assert_int_equal(p.frag, NETVM_FRAG_FRAGMENT);
+		assert_int_equal(p.frag_off, 3);
+		assert_int_equal(p.ext_count, 2);
+		assert_int_equal(p.l4_state, NETVM_L4_ABSENT);
+		assert_int_equal(p.l4_proto, IPPROTO_TCP); /* the fragment header's next header */
+		assert_int_equal(p.l4_off, 0);
+		assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), 0);
+		assert_int_equal(t.l4, NETVM_L4_ABSENT);
+		assert_int_equal(t.dport, 0);
+	}
+	/* Offset 1 is reported as such (the firewall judges it). */
+	eth(&f, NULL, 0, 0x86dd);
+	ipv6(&f, IPPROTO_FRAGMENT, "::1", "::2", 8 + 16);
+	frag6(&f, IPPROTO_TCP, 1, 0, 7);
+	putn(&f, "0123456789abcdef", 16);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.frag_off, 1);
+	assert_int_equal(p.l4_state, NETVM_L4_ABSENT);
+
+	/* An atomic fragment in front of more headers: still a whole packet. */
+	eth(&f, NULL, 0, 0x86dd);
+	ipv6(&f, IPPROTO_FRAGMENT, "::1", "::2", 8 + 8 + 20);
+	frag6(&f, IPPROTO_DSTOPTS, 0, 0, 9);
+	ext6(&f, IPPROTO_DSTOPTS, IPPROTO_TCP, 8);
+	tcp(&f, 1234, 80, 5, 0);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.frag, NETVM_FRAG_ATOMIC);
+	assert_int_equal(p.l4_state, NETVM_L4_COMPLETE);
+	assert_int_equal(p.ext_count, 2);
+	assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), 0);
+	assert_int_equal(t.dport, 80);
+}
+
+/* IPv4 first fragments too short for TCP (RFC 1858) or UDP, and offset 1. */
+static void test_ipv4_tiny_fragments(void **state)
+{
+	static const uint32_t tcp_bytes[] = {8, 12, 16, 19};
+	struct netvm_parsed p;
+	struct netvm_5tuple t;
+	struct fb f, full;
+
+	(void)state;
+	eth(&full, NULL, 0, 0x0800);
+	ipv4(&full, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 24, 0);
+	tcp(&full, 1234, 80, 5, 4);
+	for (size_t i = 0; i < sizeof(tcp_bytes) / sizeof(tcp_bytes[0]); i++) {
+		eth(&f, NULL, 0, 0x0800);
+		ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, tcp_bytes[i], 0x2000); /* MF */
+		putn(&f, full.b + 34, tcp_bytes[i]);
+		assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_TRUNC_L4);
+		assert_int_equal(p.ip_version, 4);
+		assert_int_equal(p.frag, NETVM_FRAG_FRAGMENT | NETVM_FRAG_FIRST);
+		assert_int_equal(p.l4_state, NETVM_L4_TRUNCATED);
+		assert_int_equal(p.l4_off, 0);
+		assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), -1);
+	}
+	/* 20 bytes: the fixed header, flags included, is complete. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 20, 0x2000);
+	putn(&f, full.b + 34, 20);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.l4_state, NETVM_L4_COMPLETE);
+
+	/* The rest of the 8-byte one, at offset 1: data over the TCP flags. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 16, 0x0001);
+	putn(&f, full.b + 34 + 8, 16);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.frag, NETVM_FRAG_FRAGMENT);
+	assert_int_equal(p.frag_off, 1);
+	assert_int_equal(p.l4_state, NETVM_L4_ABSENT);
+	assert_int_equal(p.l4_proto, IPPROTO_TCP);
+
+	/* UDP first fragments: 4 bytes is too short, 8 is a whole header. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_UDP, "10.0.0.66", "10.0.0.2", 0, 4, 0x2000);
+	put16(&f, 53);
+	put16(&f, 53);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_TRUNC_L4);
+	assert_int_equal(p.l4_state, NETVM_L4_TRUNCATED);
+	assert_int_equal(netvm_5tuple_from(f.b, &p, &t), 0);
+	assert_int_equal(t.proto, IPPROTO_UDP);
+	assert_memory_equal(t.src, "\x0a\x00\x00\x42", 4);
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_UDP, "10.0.0.66", "10.0.0.2", 0, 8, 0x2000);
+	udp(&f, 53, 53, 0);
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.l4_state, NETVM_L4_COMPLETE);
+
+	/* Not a fragment at all: no fragment facts (DF is not one). */
+	v4_tcp(&f);
+	f.b[20] = 0x40; /* DF */
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_OK);
+	assert_int_equal(p.frag, 0);
+	assert_int_equal(p.ext_count, 0);
+}
+
+/* Lengths that lie: the IPv6 payload length, and extension header lengths. */
+static void test_ipv6_lengths_lie(void **state)
+{
+	static const uint8_t chain[] = {IPPROTO_HOPOPTS, IPPROTO_AH, IPPROTO_DSTOPTS};
+	struct netvm_parsed p;
+	struct fb f;
+	uint32_t plen, full = 8 + 24 + 8 + 20;
+
+	(void)state;
+	/* The payload length ends the chain early: never read past it, even
+	 * though the frame goes on; 0 bytes and each cut inside a header. */
+	for (plen = 0; plen <= full; plen++) {
+		ext6_tcp(&f, chain, 3);
+		f.b[14 + 4] = (uint8_t)(plen >> 8);
+		f.b[14 + 5] = (uint8_t)plen;
+		int rc = netvm_parse(f.b, f.n, &p);
+		assert_int_equal(rc, plen == full ? NETVM_PARSE_OK : NETVM_PARSE_TRUNC_L4);
+		assert_int_equal(p.l4_state, plen == full ? NETVM_L4_COMPLETE : NETVM_L4_TRUNCATED);
+	}
+	/* An extension header longer than the payload (and than the frame). */
+	ext6_tcp(&f, chain, 3);
+	f.b[14 + 40 + 1] = 255; /* hop-by-hop of 2048 bytes */
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_TRUNC_L4);
+	ext6_tcp(&f, chain, 3);
+	f.b[14 + 40 + 8 + 1] = 255; /* AH of 1028 bytes */
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_TRUNC_L4);
+	/* A payload length longer than the frame is a bad IPv6 header. */
+	ext6_tcp(&f, chain, 3);
+	f.b[14 + 5]++;
+	assert_int_equal(netvm_parse(f.b, f.n, &p), NETVM_PARSE_BAD_L3);
+	assert_int_equal(p.ip_version, 0);
+}
+
+/* Other protocols whose first 4 bytes are ports: UDP-Lite, SCTP, DCCP. */
+static void test_other_port_protocols(void **state)
+{
+	static const struct {
+		uint8_t proto;
+		uint32_t hdr;
+	} protos[] = {{IPPROTO_UDPLITE, 8}, {IPPROTO_SCTP, 12}, {IPPROTO_DCCP, 12}};
+	struct netvm_parsed p;
+	struct netvm_5tuple t;
+	struct fb f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		for (uint32_t n = protos[i].hdr - 1; n <= protos[i].hdr; n++) {
+			eth(&f, NULL, 0, 0x0800);
+			ipv4(&f, protos[i].proto, "10.0.0.1", "10.0.0.2", 0, n, 0);
+			put16(&f, 5000);
+			put16(&f, 80);
+			for (uint32_t k = 4; k < n; k++)
+				put8(&f, 0);
+			int rc = netvm_parse(f.b, f.n, &p);
+			assert_int_equal(rc,
+					 n < protos[i].hdr ? NETVM_PARSE_TRUNC_L4 : NETVM_PARSE_OK);
+			if (rc == NETVM_PARSE_OK) {
+				assert_int_equal(netvm_5tuple_get(f.b, f.n, &t), 0);
+				assert_int_equal(t.proto, protos[i].proto);
+				assert_int_equal(t.sport, 5000);
+				assert_int_equal(t.dport, 80);
+			}
+		}
+	}
+}
+
 static void test_not_ip(void **state)
 {
 	struct netvm_parsed p;
@@ -442,6 +680,15 @@ static void test_truncation(void **state)
 	ipv6(&f, IPPROTO_TCP, "::1", "::2", 24);
 	tcp(&f, 1, 2, 6, 0);
 	check_truncations(&f, 18, 18 + 40);
+
+	/* Through extension headers of every kind. */
+	{
+		static const uint8_t chain[] = {IPPROTO_HOPOPTS, IPPROTO_FRAGMENT, IPPROTO_AH,
+						IPPROTO_ROUTING, IPPROTO_DSTOPTS};
+
+		ext6_tcp(&f, chain, sizeof(chain));
+		check_truncations(&f, 14, 14 + 40);
+	}
 }
 
 /* Truncating the IP length (not the frame) inside L4 gives TRUNC_L4 or BAD_L4. */
@@ -493,11 +740,27 @@ static void test_fuzz(void **state)
 				buf[20] &= 0x20;
 				buf[21] = 0;
 			}
+			/* IPv6: a payload length that fits, and extension headers
+			 * with small lengths. */
+			if (len > 54 && (i & 4)) {
+				static const uint8_t ext[] = {0, 43, 44, 51, 60, 6, 17};
+
+				buf[18] = 0;
+				buf[19] = (uint8_t)(len - 54 - (rand_r(&seed) % 4));
+				buf[20] = ext[rand_r(&seed) % sizeof(ext)];
+				for (j = 54; j + 1 < len; j += 8) {
+					buf[j] = ext[rand_r(&seed) % sizeof(ext)];
+					buf[j + 1] &= 1;
+				}
+			}
 		}
-		if (netvm_parse(buf, len, &p) == NETVM_PARSE_OK && p.l4_off) {
+		int rc = netvm_parse(buf, len, &p);
+		if (rc == NETVM_PARSE_OK && p.l4_off) {
 			assert_true((uint32_t)p.l4_off + p.l4_len <= len);
 			assert_true(p.l4_len >= 8);
 		}
+		assert_true(p.ext_count <= NETVM_IPV6_MAX_EXT);
+		assert_true((p.l4_off != 0) == (p.ip_version && p.l4_state == NETVM_L4_COMPLETE));
 		(void)netvm_5tuple_get(buf, len, &t);
 		(void)netvm_pkt_flow_hash(buf, len);
 		free(buf);
@@ -553,11 +816,13 @@ static void test_hash_symmetric(void **state)
 	make_tuple(&b, 1, 1, 20, 10);
 	assert_int_equal(netvm_flow_hash(&a), netvm_flow_hash(&b));
 
-	/* Bytes beyond the IPv4 address do not change the hash. */
+	/* Bytes beyond the IPv4 address, and the L4 and malformed states, do
+	 * not change the hash. */
 	make_tuple(&a, 1, 2, 3, 4);
 	b = a;
 	b.src[9] = 0x55;
-	b.pad = 7;
+	b.l4 = NETVM_L4_TRUNCATED;
+	b.malformed = 2;
 	assert_int_equal(netvm_flow_hash(&a), netvm_flow_hash(&b));
 
 	/* IPv6: addresses that differ only in the last word. */
@@ -667,6 +932,14 @@ int main(void)
 	    cmocka_unit_test(test_bad_ipv4),
 	    cmocka_unit_test(test_bad_tcp_offset),
 	    cmocka_unit_test(test_fragments),
+	    cmocka_unit_test(test_ipv6_ext_each),
+	    cmocka_unit_test(test_ipv6_ext_lengths),
+	    cmocka_unit_test(test_ipv6_ext_bound),
+	    cmocka_unit_test(test_ipv6_ext_stop),
+	    cmocka_unit_test(test_ipv6_fragments),
+	    cmocka_unit_test(test_ipv4_tiny_fragments),
+	    cmocka_unit_test(test_ipv6_lengths_lie),
+	    cmocka_unit_test(test_other_port_protocols),
 	    cmocka_unit_test(test_not_ip),
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_l4_truncation_by_ip_len),
