@@ -35,7 +35,62 @@ void netvm_match_any(struct netvm_match *m);
 int netvm_match_set(struct netvm_match *m, const char *field, const char *value, char *err,
 		    size_t errlen);
 
-/** Whether @p t matches @p m. */
+/**
+ * Why netvm_match_tuple() calls a frame malformed or evasive: a rule that
+ * names ports cannot judge it safely (RFC 1858, RFC 3128, RFC 7112).  The
+ * rules without ports still match it when its IP header is valid; if none
+ * does, the caller's malformed policy decides (by default a counted drop).
+ */
+enum netvm_malformed {
+	NETVM_MALFORMED_NONE = 0,
+	/** "bad_ip": IPv4/IPv6 ethertype, but the IP header is cut short, has a
+	 * bad version or IHL, or a total/payload length beyond the frame. */
+	NETVM_MALFORMED_BAD_IP,
+	/** "short_l4": a whole packet or first fragment without a complete L4
+	 * header (NETVM_L4_TRUNCATED): tiny fragments that leave the ports or
+	 * the TCP flags to a later fragment, a bad TCP data offset, an IPv6
+	 * header chain cut short. */
+	NETVM_MALFORMED_SHORT_L4,
+	/** "tcp_off1": a TCP fragment at offset 1 (8 bytes), which overlaps and
+	 * can rewrite the flags of the first fragment's TCP header. */
+	NETVM_MALFORMED_TCP_OFF1,
+	/** "ext_chain": more than NETVM_IPV6_MAX_EXT IPv6 extension headers. */
+	NETVM_MALFORMED_EXT_CHAIN,
+	NETVM_MALFORMED_COUNT
+};
+
+/** Name of a reason ("bad_ip", ...): "none" for 0, "?" out of range. */
+const char *netvm_malformed_name(unsigned int why);
+
+/**
+ * The 5-tuple of a frame for netvm_match_test(), judged like a careful
+ * firewall.  Every rule set in NetVM (nf-firewall, the switch's flow rules)
+ * decides a frame the same way:
+ *
+ *  1. netvm_match_tuple() < 0: not IP (ARP, ...): the default policy;
+ *  2. else the first rule whose netvm_match_test() is true decides;
+ *  3. else if t->malformed: the malformed policy (drop by default);
+ *  4. else the default policy.
+ *
+ * @return -1 when the frame is not IPv4/IPv6 (by ethertype, after VLAN
+ *         tags; @p t is zeroed), else 0 with @p t filled by
+ *         netvm_5tuple_from() and t->malformed set (NETVM_MALFORMED_NONE if
+ *         the frame is neither).  With NETVM_MALFORMED_BAD_IP, t->family is
+ *         0 and no rule matches.
+ */
+int netvm_match_tuple(const uint8_t *data, uint32_t len, struct netvm_5tuple *t);
+
+/** Whether @p m names ports: a sport or dport range other than 0-65535. */
+bool netvm_match_has_ports(const struct netvm_match *m);
+
+/**
+ * Whether @p t matches @p m.  A tuple with family 0 (invalid IP header)
+ * matches nothing.  A match that names ports matches only a tuple whose l4
+ * is NETVM_L4_COMPLETE: never a non-first fragment, a first fragment or
+ * packet too short for its L4 header, or a protocol without ports.  A match
+ * without ports matches on family, protocol and addresses alone, so it
+ * matches every fragment.
+ */
 bool netvm_match_test(const struct netvm_match *m, const struct netvm_5tuple *t);
 
 /** Write @p m as text ("proto=tcp src=10.0.0.0/8 dport=80", or "any"). */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
+#include <net/ethernet.h>
 #include <netinet/in.h>
 
 #include <netvm/match.h>
@@ -230,11 +231,63 @@ int netvm_match_set(struct netvm_match *m, const char *field, const char *value,
 	return -1;
 }
 
+static const char *const malformed_names[NETVM_MALFORMED_COUNT] = {
+    [NETVM_MALFORMED_NONE] = "none",	       [NETVM_MALFORMED_BAD_IP] = "bad_ip",
+    [NETVM_MALFORMED_SHORT_L4] = "short_l4",   [NETVM_MALFORMED_TCP_OFF1] = "tcp_off1",
+    [NETVM_MALFORMED_EXT_CHAIN] = "ext_chain",
+};
+
+const char *netvm_malformed_name(unsigned int why)
+{
+	return why < NETVM_MALFORMED_COUNT ? malformed_names[why] : "?";
+}
+
+/* Why a frame whose IP header is valid is malformed or evasive, if it is. */
+static uint8_t judge(int parse_rc, const struct netvm_parsed *p)
+{
+	if (parse_rc == NETVM_PARSE_EXT_CHAIN)
+		return NETVM_MALFORMED_EXT_CHAIN;
+	if (p->l4_state == NETVM_L4_TRUNCATED)
+		return NETVM_MALFORMED_SHORT_L4;
+	/* RFC 3128: a first fragment holds at least the 20-byte TCP header, so
+	 * only offset 1 (byte 8) can overlap its flags (byte 13). */
+	if (p->l4_proto == IPPROTO_TCP && p->frag_off == 1)
+		return NETVM_MALFORMED_TCP_OFF1;
+	return NETVM_MALFORMED_NONE;
+}
+
+int netvm_match_tuple(const uint8_t *data, uint32_t len, struct netvm_5tuple *t)
+{
+	struct netvm_parsed p;
+	int rc = netvm_parse(data, len, &p);
+
+	if (p.ethertype != ETHERTYPE_IP && p.ethertype != ETHERTYPE_IPV6) {
+		memset(t, 0, sizeof(*t));
+		return -1;
+	}
+	if (netvm_5tuple_from(data, &p, t) < 0) {
+		t->malformed = NETVM_MALFORMED_BAD_IP; /* family 0: no rule matches */
+		return 0;
+	}
+	t->malformed = judge(rc, &p);
+	return 0;
+}
+
+bool netvm_match_has_ports(const struct netvm_match *m)
+{
+	return m->sport_lo != 0 || m->sport_hi != 65535 || m->dport_lo != 0 || m->dport_hi != 65535;
+}
+
 bool netvm_match_test(const struct netvm_match *m, const struct netvm_5tuple *t)
 {
+	if (t->family == 0)
+		return false; /* invalid IP header: the addresses are not known */
 	if (m->family && m->family != t->family)
 		return false;
 	if (m->proto && m->proto != t->proto)
+		return false;
+	/* Ports that are not there (a later fragment, a cut header) match no range. */
+	if (t->l4 != NETVM_L4_COMPLETE && netvm_match_has_ports(m))
 		return false;
 	if (t->sport < m->sport_lo || t->sport > m->sport_hi)
 		return false;

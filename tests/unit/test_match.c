@@ -13,6 +13,8 @@
 
 #include <netvm/match.h>
 
+#include "frames.h"
+
 static struct netvm_5tuple tuple(const char *src, const char *dst, uint8_t proto, uint16_t sp,
 				 uint16_t dp)
 {
@@ -347,6 +349,207 @@ static void test_format_truncates(void **state)
 	assert_string_equal(buf, "");
 }
 
+/* A rule that names ports needs a complete L4 header; one without matches
+ * every state, fragments included; an invalid IP header matches nothing. */
+static void test_l4_state(void **state)
+{
+	static const uint8_t states[] = {NETVM_L4_NONE, NETVM_L4_ABSENT, NETVM_L4_TRUNCATED};
+	struct netvm_match ports, l3, any, wide;
+	struct netvm_5tuple t;
+
+	(void)state;
+	netvm_match_any(&ports);
+	set_ok(&ports, "proto", "tcp");
+	set_ok(&ports, "dport", "0-100"); /* would match the 0 a missing port reads as */
+	netvm_match_any(&l3);
+	set_ok(&l3, "proto", "tcp");
+	set_ok(&l3, "src", "10.0.0.0/8");
+	netvm_match_any(&any);
+	netvm_match_any(&wide);
+	set_ok(&wide, "dport", "0-65535"); /* every port: names none */
+	assert_true(netvm_match_has_ports(&ports));
+	assert_false(netvm_match_has_ports(&l3));
+	assert_false(netvm_match_has_ports(&wide));
+	set_ok(&wide, "sport", "1-65535");
+	assert_true(netvm_match_has_ports(&wide));
+	set_ok(&wide, "sport", "any");
+
+	t = tuple("10.1.2.3", "10.0.0.1", IPPROTO_TCP, 40000, 80);
+	assert_int_equal(t.l4, NETVM_L4_COMPLETE); /* 0: hand-built tuples have ports */
+	assert_true(netvm_match_test(&ports, &t));
+	assert_true(netvm_match_test(&l3, &t));
+	for (size_t i = 0; i < sizeof(states); i++) {
+		t = tuple("10.1.2.3", "10.0.0.1", IPPROTO_TCP, 0, 0);
+		t.l4 = states[i];
+		assert_false(netvm_match_test(&ports, &t));
+		assert_true(netvm_match_test(&l3, &t));
+		assert_true(netvm_match_test(&any, &t));
+		assert_true(netvm_match_test(&wide, &t));
+	}
+	/* Family 0: netvm_match_tuple() found no valid IP header. */
+	memset(&t, 0, sizeof(t));
+	t.malformed = NETVM_MALFORMED_BAD_IP;
+	assert_false(netvm_match_test(&any, &t));
+	assert_false(netvm_match_test(&l3, &t));
+
+	assert_string_equal(netvm_malformed_name(NETVM_MALFORMED_NONE), "none");
+	assert_string_equal(netvm_malformed_name(NETVM_MALFORMED_BAD_IP), "bad_ip");
+	assert_string_equal(netvm_malformed_name(NETVM_MALFORMED_SHORT_L4), "short_l4");
+	assert_string_equal(netvm_malformed_name(NETVM_MALFORMED_TCP_OFF1), "tcp_off1");
+	assert_string_equal(netvm_malformed_name(NETVM_MALFORMED_EXT_CHAIN), "ext_chain");
+	assert_string_equal(netvm_malformed_name(NETVM_MALFORMED_COUNT), "?");
+}
+
+/* netvm_match_tuple() on frames: the tuple, its L4 state and the verdict. */
+static void test_match_tuple(void **state)
+{
+	struct netvm_5tuple t;
+	struct fb f;
+
+	(void)state;
+	/* Not IP: -1, and the default policy. */
+	eth(&f, NULL, 0, 0x0806);
+	putn(&f, "arp-arp-arp-arp-arp-arp-arp-", 28);
+	memset(&t, 0xaa, sizeof(t));
+	assert_int_equal(netvm_match_tuple(f.b, f.n, &t), -1);
+	assert_int_equal(t.family, 0);
+	assert_int_equal(netvm_match_tuple(f.b, 13, &t), -1); /* no Ethernet header */
+	{
+		static const uint16_t tag[] = {5};
+
+		eth(&f, tag, 1, 0x0800); /* cut inside the VLAN tag: no ethertype */
+		assert_int_equal(netvm_match_tuple(f.b, 16, &t), -1);
+	}
+
+	/* A whole TCP packet: nothing wrong. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 20, 0);
+	tcp(&f, 1234, 80, 5, 0);
+	assert_int_equal(netvm_match_tuple(f.b, f.n, &t), 0);
+	assert_int_equal(t.malformed, NETVM_MALFORMED_NONE);
+	assert_int_equal(t.l4, NETVM_L4_COMPLETE);
+	assert_int_equal(t.dport, 80);
+
+	/* IPv4 ethertype, header cut short or lying: bad_ip, family 0. */
+	assert_int_equal(netvm_match_tuple(f.b, 30, &t), 0);
+	assert_int_equal(t.malformed, NETVM_MALFORMED_BAD_IP);
+	assert_int_equal(t.family, 0);
+	f.b[17]++; /* total length one more than the frame */
+	assert_int_equal(netvm_match_tuple(f.b, f.n, &t), 0);
+	assert_int_equal(t.malformed, NETVM_MALFORMED_BAD_IP);
+
+	/* Tiny first fragment: short_l4, but the addresses are known. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 16, 0x2000);
+	tcp(&f, 1234, 80, 5, 0);
+	f.n -= 4;
+	assert_int_equal(netvm_match_tuple(f.b, f.n, &t), 0);
+	assert_int_equal(t.malformed, NETVM_MALFORMED_SHORT_L4);
+	assert_int_equal(t.family, 4);
+	assert_int_equal(t.proto, IPPROTO_TCP);
+	assert_int_equal(t.l4, NETVM_L4_TRUNCATED);
+	assert_memory_equal(t.src, "\x0a\x00\x00\x01", 4);
+
+	/* Offsets 1 and 2, TCP and UDP: only TCP at 1 is evasive. */
+	for (uint16_t off = 1; off <= 2; off++) {
+		for (int udp_ = 0; udp_ < 2; udp_++) {
+			eth(&f, NULL, 0, 0x0800);
+			ipv4(&f, udp_ ? IPPROTO_UDP : IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 16,
+			     off);
+			putn(&f, "0123456789abcdef", 16);
+			assert_int_equal(netvm_match_tuple(f.b, f.n, &t), 0);
+			assert_int_equal(t.l4, NETVM_L4_ABSENT);
+			assert_int_equal(t.malformed, off == 1 && !udp_ ? NETVM_MALFORMED_TCP_OFF1
+									: NETVM_MALFORMED_NONE);
+		}
+	}
+	/* The same in IPv6. */
+	eth(&f, NULL, 0, 0x86dd);
+	ipv6(&f, IPPROTO_FRAGMENT, "2001:db8::1", "2001:db8::2", 8 + 16);
+	frag6(&f, IPPROTO_TCP, 1, 1, 3);
+	putn(&f, "0123456789abcdef", 16);
+	assert_int_equal(netvm_match_tuple(f.b, f.n, &t), 0);
+	assert_int_equal(t.malformed, NETVM_MALFORMED_TCP_OFF1);
+	assert_int_equal(t.family, 6);
+
+	/* An IPv6 chain past the bound, whatever the port behind it. */
+	{
+		uint8_t chain[NETVM_IPV6_MAX_EXT + 1];
+
+		memset(chain, IPPROTO_HOPOPTS, sizeof(chain));
+		ext6_tcp(&f, chain, NETVM_IPV6_MAX_EXT);
+		assert_int_equal(netvm_match_tuple(f.b, f.n, &t), 0);
+		assert_int_equal(t.malformed, NETVM_MALFORMED_NONE);
+		assert_int_equal(t.dport, 80);
+		ext6_tcp(&f, chain, NETVM_IPV6_MAX_EXT + 1);
+		assert_int_equal(netvm_match_tuple(f.b, f.n, &t), 0);
+		assert_int_equal(t.malformed, NETVM_MALFORMED_EXT_CHAIN);
+		assert_int_equal(t.family, 6);
+		assert_int_equal(t.l4, NETVM_L4_TRUNCATED);
+	}
+}
+
+enum verdict { DEFAULT, RULE1, RULE2, MALFORMED };
+
+/* The decision every rule set makes (netvm_match_tuple()'s comment). */
+static enum verdict decide(const struct netvm_match r[2], const struct fb *f)
+{
+	struct netvm_5tuple t;
+
+	if (netvm_match_tuple(f->b, f->n, &t) < 0)
+		return DEFAULT;
+	if (netvm_match_test(&r[0], &t))
+		return RULE1;
+	if (netvm_match_test(&r[1], &t))
+		return RULE2;
+	return t.malformed ? MALFORMED : DEFAULT;
+}
+
+/* The RFC cases with "deny proto=tcp dport=80", "deny proto=udp src=10.0.0.66". */
+static void test_decide(void **state)
+{
+	struct netvm_match r[2];
+	struct fb f;
+
+	(void)state;
+	netvm_match_any(&r[0]);
+	set_ok(&r[0], "proto", "tcp");
+	set_ok(&r[0], "dport", "80");
+	netvm_match_any(&r[1]);
+	set_ok(&r[1], "proto", "udp");
+	set_ok(&r[1], "src", "10.0.0.66");
+
+	/* IPv6 hop-by-hop then TCP 80: the rule sees the port. */
+	{
+		static const uint8_t hbh[] = {IPPROTO_HOPOPTS};
+
+		ext6_tcp(&f, hbh, 1);
+		assert_int_equal(decide(r, &f), RULE1);
+	}
+	/* UDP first fragment from 10.0.0.66 with 4 bytes of UDP: rule 2 has no
+	 * ports, so it decides; from another source it is malformed. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_UDP, "10.0.0.66", "10.0.0.2", 0, 4, 0x2000);
+	putn(&f, "\x00\x35\x00\x35", 4);
+	assert_int_equal(decide(r, &f), RULE2);
+	f.b[14 + 15] = 67;
+	assert_int_equal(decide(r, &f), MALFORMED);
+	/* A later UDP fragment from 10.0.0.66: rule 2; from elsewhere: default. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_UDP, "10.0.0.66", "10.0.0.2", 0, 8, 0x0003);
+	putn(&f, "datadata", 8);
+	assert_int_equal(decide(r, &f), RULE2);
+	f.b[14 + 15] = 67;
+	assert_int_equal(decide(r, &f), DEFAULT);
+	/* A later TCP fragment: rule 1 cannot see ports in it: default. */
+	f.b[14 + 9] = IPPROTO_TCP;
+	assert_int_equal(decide(r, &f), DEFAULT);
+	/* ARP: default. */
+	eth(&f, NULL, 0, 0x0806);
+	putn(&f, "arp-arp-arp-arp-arp-arp-arp-", 28);
+	assert_int_equal(decide(r, &f), DEFAULT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +561,9 @@ int main(void)
 	    cmocka_unit_test(test_ports_proto),
 	    cmocka_unit_test(test_format_round_trip),
 	    cmocka_unit_test(test_format_truncates),
+	    cmocka_unit_test(test_l4_state),
+	    cmocka_unit_test(test_match_tuple),
+	    cmocka_unit_test(test_decide),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
