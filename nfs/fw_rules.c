@@ -64,9 +64,31 @@ static int parse_fields(struct fw_rule *r, char **save, const char *name, int li
 	return 0;
 }
 
+/* "default allow|deny" or "malformed allow|deny": the policy's word after @p what. */
+static int parse_policy(const char *what, bool *allow, bool *seen, char **save, const char *name,
+			int line, char *err, size_t errlen)
+{
+	char *pol = strtok_r(NULL, WS, save);
+	char *extra = pol ? strtok_r(NULL, WS, save) : NULL;
+
+	if (*seen)
+		return fail(err, errlen, name, line, "bad %s: policy already set", what);
+	if (!pol || extra || (strcmp(pol, "allow") && strcmp(pol, "deny")))
+		return fail(err, errlen, name, line, "bad %s: expected '%s allow' or '%s deny'",
+			    what, what, what);
+	*seen = true;
+	*allow = !strcmp(pol, "allow");
+	return 0;
+}
+
+/* Which policies a rules file has set (each at most once). */
+struct seen_policies {
+	bool def, malformed;
+};
+
 /* Parse one line (modified in place) into @p rs. */
-static int parse_line(struct fw_ruleset *rs, char *s, int line, bool *have_default, int *cap,
-		      const char *name, char *err, size_t errlen)
+static int parse_line(struct fw_ruleset *rs, char *s, int line, struct seen_policies *seen,
+		      int *cap, const char *name, char *err, size_t errlen)
 {
 	char *hash = strchr(s, '#');
 	if (hash)
@@ -77,18 +99,12 @@ static int parse_line(struct fw_ruleset *rs, char *s, int line, bool *have_defau
 	if (!act)
 		return 0; /* blank or comment-only */
 
-	if (!strcmp(act, "default")) {
-		char *pol = strtok_r(NULL, WS, &save);
-		char *extra = pol ? strtok_r(NULL, WS, &save) : NULL;
-		if (*have_default)
-			return fail(err, errlen, name, line, "bad default: policy already set");
-		if (!pol || extra || (strcmp(pol, "allow") && strcmp(pol, "deny")))
-			return fail(err, errlen, name, line,
-				    "bad default: expected 'default allow' or 'default deny'");
-		*have_default = true;
-		rs->default_allow = !strcmp(pol, "allow");
-		return 0;
-	}
+	if (!strcmp(act, "default"))
+		return parse_policy("default", &rs->default_allow, &seen->def, &save, name, line,
+				    err, errlen);
+	if (!strcmp(act, "malformed"))
+		return parse_policy("malformed", &rs->malformed_allow, &seen->malformed, &save,
+				    name, line, err, errlen);
 
 	bool allow;
 	if (!strcmp(act, "allow"))
@@ -97,7 +113,8 @@ static int parse_line(struct fw_ruleset *rs, char *s, int line, bool *have_defau
 		allow = false;
 	else
 		return fail(err, errlen, name, line,
-			    "unknown action '%s' (expected allow, deny or default)", act);
+			    "unknown action '%s' (expected allow, deny, default or malformed)",
+			    act);
 
 	if (rs->n == *cap) {
 		int ncap = *cap ? *cap * 2 : 16;
@@ -130,7 +147,7 @@ int fw_rules_parse(const char *name, const char *text, struct fw_ruleset *rs, ch
 	if (!buf)
 		return fail(err, errlen, name, 0, "out of memory");
 
-	bool have_default = false;
+	struct seen_policies seen = {0};
 	int cap = 0, line = 0, rc = 0;
 	char *p = buf;
 	while (p && *p) {
@@ -138,7 +155,7 @@ int fw_rules_parse(const char *name, const char *text, struct fw_ruleset *rs, ch
 		if (nl)
 			*nl = '\0';
 		line++;
-		rc = parse_line(rs, p, line, &have_default, &cap, name, err, errlen);
+		rc = parse_line(rs, p, line, &seen, &cap, name, err, errlen);
 		if (rc < 0)
 			break;
 		p = nl ? nl + 1 : NULL;
@@ -208,7 +225,7 @@ bool fw_check(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len)
 {
 	struct netvm_5tuple t;
 
-	if (netvm_5tuple_get(pkt, len, &t) < 0) {
+	if (netvm_match_tuple(pkt, len, &t) < 0) {
 		rs->non_ip++;
 		rs->default_hits++;
 		return rs->default_allow;
@@ -219,6 +236,10 @@ bool fw_check(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len)
 			r->hits++;
 			return r->allow;
 		}
+	}
+	if (t.malformed) {
+		rs->malformed[t.malformed]++;
+		return rs->malformed_allow;
 	}
 	rs->default_hits++;
 	return rs->default_allow;
@@ -252,7 +273,16 @@ void fw_rules_print(const struct fw_ruleset *rs, FILE *f)
 	}
 	fprintf(f, "%5s %5s %-6s %-*s %12" PRIu64 "\n", "-", "-",
 		rs->default_allow ? "allow" : "deny", w, "default", rs->default_hits);
-	fprintf(f, "non-IP or malformed frames (default policy, included above): %" PRIu64 "\n",
-		rs->non_ip);
+	uint64_t malformed = 0;
+	for (int k = 1; k < NETVM_MALFORMED_COUNT; k++)
+		malformed += rs->malformed[k];
+	fprintf(f, "%5s %5s %-6s %-*s %12" PRIu64 "\n", "-", "-",
+		rs->malformed_allow ? "allow" : "deny", w, "malformed", malformed);
+	fprintf(f, "non-IP frames (default policy, included above): %" PRIu64 "\n", rs->non_ip);
+	fprintf(f, "malformed or evasive frames by reason:");
+	for (int k = 1; k < NETVM_MALFORMED_COUNT; k++)
+		fprintf(f, "%s %s %" PRIu64, k > 1 ? "," : "", netvm_malformed_name((unsigned)k),
+			rs->malformed[k]);
+	fprintf(f, "\n");
 	fflush(f);
 }

@@ -8,9 +8,16 @@
  *   allow proto=tcp dst=10.0.0.0/24 dport=80
  *   deny  src=192.168.0.0/16
  *   default deny            # policy when no rule matches (default: allow)
+ *   malformed allow         # policy for malformed or evasive frames (default: deny)
  *
  * Keys are those of netvm_match_set() (src, dst, proto, sport, dport); a
  * missing key means "any", and each key may appear once per rule.
+ *
+ * Frames are decided as netvm_match_tuple() describes: non-IP frames get
+ * the default policy; a rule that names ports never matches a frame without
+ * a complete L4 header (so not a fragment after the first); a frame that is
+ * malformed or evasive (enum netvm_malformed) and that no rule matches gets
+ * the malformed policy.
  */
 #ifndef NETVM_FW_RULES_H
 #define NETVM_FW_RULES_H
@@ -33,8 +40,11 @@ struct fw_ruleset {
 	struct fw_rule *rules;
 	int n;
 	bool default_allow;    /* policy when no rule matches */
-	uint64_t default_hits; /* packets decided by the policy (includes non_ip) */
-	uint64_t non_ip;       /* frames with no parseable IP 5-tuple */
+	bool malformed_allow;  /* policy for malformed/evasive frames no rule matches */
+	uint64_t default_hits; /* packets decided by the default policy (includes non_ip) */
+	uint64_t non_ip;       /* frames that are not IPv4/IPv6 */
+	/* Frames decided by the malformed policy, by enum netvm_malformed reason. */
+	uint64_t malformed[NETVM_MALFORMED_COUNT];
 };
 
 /*
@@ -50,15 +60,16 @@ int fw_rules_parse(const char *name, const char *text, struct fw_ruleset *rs, ch
 
 /*
  * Decide a frame: @return true to allow.  Counts the hit on the deciding
- * rule (or default_hits).  Frames netvm_5tuple_get() rejects (not IP, or
- * malformed/truncated IP) count in non_ip and get the default policy.
+ * rule, or in default_hits (non-IP frames in non_ip too), or in
+ * malformed[reason] when the malformed policy decides.
  */
 bool fw_check(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len);
 
 /* Free the rules; @p rs is left empty (safe to call twice). */
 void fw_rules_free(struct fw_ruleset *rs);
 
-/* Print the per-rule counter table (rule#, line, action, hits, match). */
+/* Print the per-rule counter table (rule#, line, action, hits, match), the
+ * default and malformed policies' counts and the malformed ones by reason. */
 void fw_rules_print(const struct fw_ruleset *rs, FILE *f);
 
 #endif

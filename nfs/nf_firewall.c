@@ -3,6 +3,7 @@
  * nf-firewall: a stateless 5-tuple firewall.  Each packet is checked against
  * a rules file (see fw_rules.h); the first matching rule decides, denied
  * packets are dropped and allowed ones go to the next hop of their chain.
+ * Malformed or evasive frames no rule matches get the "malformed" policy.
  *
  * The per-rule counter table is printed at exit, every --stats-interval
  * seconds and on SIGUSR1.  netvm_nf_run() only calls the handler when
@@ -92,18 +93,30 @@ static void usage(FILE *out)
 		"Rules file: one rule per line, first match wins; '#' starts a comment.\n"
 		"  allow|deny [src=PREFIX] [dst=PREFIX] [proto=P] [sport=PORTS] [dport=PORTS]\n"
 		"  default allow|deny      policy when no rule matches (default: allow)\n"
+		"  malformed allow|deny    policy for malformed or evasive frames that no rule\n"
+		"                          matches (default: deny)\n"
 		"A missing field matches anything.  PREFIX: 10.0.0.0/8, fe80::/10 or an address;\n"
-		"P: tcp, udp, icmp, icmpv6 or a number; PORTS: 80 or 1000-2000.  Frames that are\n"
-		"not IP (or whose IP headers are malformed) get the default policy.\n"
+		"P: tcp, udp, icmp, icmpv6 or a number; PORTS: 80 or 1000-2000.\n"
+		"\n"
+		"IPv6 extension headers are walked (at most 8) to the TCP/UDP header.  A rule\n"
+		"with ports matches only packets whose L4 header is complete; a rule without\n"
+		"ports matches every packet with a valid IP header, fragments included.\n"
+		"Fragments after the first carry no ports: only rules without ports match them,\n"
+		"else they get the default policy (they are useless without their first).\n"
+		"Malformed or evasive: an invalid IP header (bad_ip); a packet or first fragment\n"
+		"too short for its TCP (20 bytes) or UDP (8) header, or whose IPv6 header chain\n"
+		"is cut (short_l4, RFC 1858/7112); a TCP fragment at offset 1 (tcp_off1, RFC\n"
+		"3128); more than 8 IPv6 extension headers (ext_chain).  Frames that are not IP\n"
+		"(ARP, ...) get the default policy.\n"
 		"Example:\n"
 		"  allow proto=tcp dst=10.0.0.0/24 dport=80\n"
 		"  deny  src=192.168.0.0/16\n"
 		"  default deny\n"
 		"\n"
-		"The per-rule counters are printed to stdout at exit (SIGINT/SIGTERM), every\n"
-		"--stats-interval seconds and after SIGUSR1.  The periodic and SIGUSR1 tables\n"
-		"are printed when the next packets arrive, so they wait while there is no\n"
-		"traffic.\n");
+		"The per-rule counters, and the malformed ones by reason, are printed to stdout\n"
+		"at exit (SIGINT/SIGTERM), every --stats-interval seconds and after SIGUSR1.\n"
+		"The periodic and SIGUSR1 tables are printed when the next packets arrive, so\n"
+		"they wait while there is no traffic.\n");
 }
 
 int main(int argc, char **argv)
@@ -169,8 +182,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nf-firewall: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "nf-firewall: %d rules from %s, default %s\n", st.rs.n, rules,
-		st.rs.default_allow ? "allow" : "deny");
+	fprintf(stderr, "nf-firewall: %d rules from %s, default %s, malformed %s\n", st.rs.n, rules,
+		st.rs.default_allow ? "allow" : "deny", st.rs.malformed_allow ? "allow" : "deny");
 
 	struct sigaction sa = {.sa_handler = on_usr1};
 	sigemptyset(&sa.sa_mask);

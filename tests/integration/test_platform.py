@@ -44,11 +44,11 @@ def pcap_packets():
     pkts.append((e / IP(src="10.0.0.1", dst="10.1.0.1") / ICMP(), True))
     pkts.append((e / ARP(), True))  # not IP: default policy
     # Malformed: IP total length beyond the frame, and a frame cut inside the
-    # IP header.  Not parsable: default policy, passed through untouched.
+    # IP header: the malformed policy (deny by default, test_evasion.py).
     bad_len = bytearray(bytes(e / IP(src="192.168.0.1", dst="10.1.0.1") / UDP(dport=9)))
     bad_len[16:18] = (1000).to_bytes(2, "big")
-    pkts.append((bytes(bad_len), True))
-    pkts.append((bytes(e / IP(src="192.168.0.1") / UDP(dport=9))[:20], True))
+    pkts.append((bytes(bad_len), False))
+    pkts.append((bytes(e / IP(src="192.168.0.1") / UDP(dport=9))[:20], False))
     return [(bytes(p), ok) for p, ok in pkts]
 
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../../nfs/fw_rules.h"
+#include "frames.h"
 
 #define TCP 6
 #define UDP 17
@@ -289,10 +290,12 @@ static void test_check_example(void **state)
 	assert_non_null(strstr(out, "rule"));
 	assert_non_null(strstr(out, "hits"));
 	assert_non_null(strstr(out, "default"));
+	assert_non_null(strstr(out, "malformed"));
 	int lines = 0;
 	for (char *c = out; *c; c++)
 		lines += *c == '\n';
-	assert_int_equal(lines, 1 + 3 + 1 + 1);
+	/* Header, 3 rules, default, malformed, the non-IP and by-reason lines. */
+	assert_int_equal(lines, 1 + 3 + 2 + 2);
 	free(out);
 	fw_rules_free(&rs);
 }
@@ -407,12 +410,134 @@ static void test_truncated(void **state)
 			free(p);
 		}
 	}
-	/* The complete TCP frames were denied; nothing counted twice. */
+	/* The complete TCP frames were denied; nothing counted twice.  Frames
+	 * cut inside the Ethernet header are not IP (default policy), those cut
+	 * after it have an IP header whose length runs past the frame. */
 	uint64_t total = rs.rules[0].hits + rs.rules[1].hits + rs.default_hits;
+	for (int k = 0; k < NETVM_MALFORMED_COUNT; k++)
+		total += rs.malformed[k];
 	assert_int_equal(total, (lens[0] + 1) + (lens[1] + 1) + (lens[2] + 1));
 	assert_true(rs.rules[0].hits >= 2);
-	assert_true(rs.non_ip > 0);
+	assert_int_equal(rs.non_ip, 3 * 14);
+	assert_int_equal(rs.default_hits, rs.non_ip);
+	assert_int_equal(rs.malformed[NETVM_MALFORMED_BAD_IP],
+			 total - 3 * 14 - rs.rules[0].hits - rs.rules[1].hits);
 	fw_rules_free(&rs);
+}
+
+static const char *const evasion_rules = "deny proto=tcp dport=80\n"
+					 "deny proto=udp src=10.0.0.66\n"
+					 "default allow\n";
+
+/* Evasive frames against "deny proto=tcp dport=80": each is denied by the
+ * rule or by the malformed policy, and counted where it was decided. */
+static void test_malformed_policy(void **state)
+{
+	(void)state;
+	struct fw_ruleset rs;
+	char err[256];
+	struct fb f;
+
+	assert_int_equal(fw_rules_parse("e", evasion_rules, &rs, err, sizeof(err)), 0);
+	assert_false(rs.malformed_allow);
+
+	/* IPv6 hop-by-hop, then TCP to port 80: rule 1. */
+	static const uint8_t hbh[] = {IPPROTO_HOPOPTS};
+	ext6_tcp(&f, hbh, 1);
+	assert_false(fw_check(&rs, f.b, f.n));
+	assert_int_equal(rs.rules[0].hits, 1);
+
+	/* RFC 1858: 8 bytes of TCP in the first fragment: malformed, short_l4. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 8, 0x2000);
+	tcp(&f, 1234, 80, 5, 0);
+	f.n -= 12;
+	assert_false(fw_check(&rs, f.b, f.n));
+	assert_int_equal(rs.malformed[NETVM_MALFORMED_SHORT_L4], 1);
+
+	/* RFC 3128: a TCP fragment at offset 1. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 16, 0x0001);
+	putn(&f, "0123456789abcdef", 16);
+	assert_false(fw_check(&rs, f.b, f.n));
+	assert_int_equal(rs.malformed[NETVM_MALFORMED_TCP_OFF1], 1);
+
+	/* More than NETVM_IPV6_MAX_EXT extension headers, even to port 8080. */
+	uint8_t chain[NETVM_IPV6_MAX_EXT + 1];
+	memset(chain, IPPROTO_DSTOPTS, sizeof(chain));
+	ext6_tcp(&f, chain, sizeof(chain));
+	f.b[f.n - 20 + 2] = 8080 >> 8;
+	f.b[f.n - 20 + 3] = 8080 & 0xff;
+	assert_false(fw_check(&rs, f.b, f.n));
+	assert_int_equal(rs.malformed[NETVM_MALFORMED_EXT_CHAIN], 1);
+
+	/* An IPv4 header whose total length runs past the frame. */
+	uint32_t n = frame4(f.b, TCP, A_1_2_3_4, A_10_0_0_5, 1, 8080);
+	f.b[17] += 1;
+	assert_false(fw_check(&rs, f.b, n));
+	assert_int_equal(rs.malformed[NETVM_MALFORMED_BAD_IP], 1);
+
+	/* A UDP first fragment with 4 bytes of UDP from 10.0.0.66: rule 2 names
+	 * no ports, so it decides before the malformed policy. */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_UDP, "10.0.0.66", "10.0.0.2", 0, 4, 0x2000);
+	putn(&f, "\x00\x35\x00\x35", 4);
+	assert_false(fw_check(&rs, f.b, f.n));
+	assert_int_equal(rs.rules[1].hits, 1);
+	assert_int_equal(rs.malformed[NETVM_MALFORMED_SHORT_L4], 1);
+
+	/* Passed: a later TCP fragment (no ports, default), ARP (not IP). */
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 16, 0x0002);
+	putn(&f, "0123456789abcdef", 16);
+	assert_true(fw_check(&rs, f.b, f.n));
+	n = frame_arp(f.b);
+	assert_true(fw_check(&rs, f.b, n));
+	assert_int_equal(rs.default_hits, 2);
+	assert_int_equal(rs.non_ip, 1);
+
+	/* The table has the malformed row and the counts by reason. */
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *mf = open_memstream(&out, &outlen);
+	assert_non_null(mf);
+	fw_rules_print(&rs, mf);
+	fclose(mf);
+	assert_non_null(strstr(out, " deny   malformed "));
+	assert_non_null(strstr(out, "by reason: bad_ip 1, short_l4 1, tcp_off1 1, ext_chain 1\n"));
+	free(out);
+	fw_rules_free(&rs);
+
+	/* "malformed allow": the same frames that no rule matches get through. */
+	assert_int_equal(fw_rules_parse("e", "malformed allow\ndeny proto=tcp dport=80\n", &rs, err,
+					sizeof(err)),
+			 0);
+	assert_true(rs.malformed_allow);
+	assert_true(rs.default_allow);
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 8, 0x2000);
+	tcp(&f, 1234, 80, 5, 0);
+	f.n -= 12;
+	assert_true(fw_check(&rs, f.b, f.n));
+	assert_int_equal(rs.malformed[NETVM_MALFORMED_SHORT_L4], 1);
+	assert_int_equal(rs.default_hits, 0);
+	fw_rules_free(&rs);
+
+	/* ... and with "default deny", "malformed allow" still allows them. */
+	assert_int_equal(
+	    fw_rules_parse("e", "default deny\nmalformed allow\n", &rs, err, sizeof(err)), 0);
+	assert_true(fw_check(&rs, f.b, f.n));
+	fw_rules_free(&rs);
+}
+
+static void test_malformed_errors(void **state)
+{
+	(void)state;
+	expect_error("malformed\n", 1, "bad malformed: expected 'malformed allow' or");
+	expect_error("malformed pass\n", 1, "bad malformed");
+	expect_error("malformed deny allow\n", 1, "bad malformed");
+	expect_error("malformed deny\n\nmalformed deny\n", 3, "bad malformed: policy already set");
+	expect_error("allow\nmalformd deny\n", 2, "expected allow, deny, default or malformed");
 }
 
 int main(void)
@@ -426,6 +551,8 @@ int main(void)
 	    cmocka_unit_test(test_default_policy),
 	    cmocka_unit_test(test_non_ip),
 	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_malformed_policy),
+	    cmocka_unit_test(test_malformed_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
