@@ -887,13 +887,14 @@ enum top_key {
 	K_SWIDLE,
 	K_SOCKGROUP,
 	K_STALL,
+	K_MALFORMED,
 	K_COUNT
 };
 
 static const char *const top_names[K_COUNT] = {
     "socket",	    "pool",	   "ring_size",	   "max_nfs",	    "cores",
     "ports",	    "services",	   "chains",	   "default_chain", "rules",
-    "backpressure", "switch_idle", "socket_group", "nf_stall_ms",
+    "backpressure", "switch_idle", "socket_group", "nf_stall_ms",   "malformed",
 };
 
 static void set_defaults(struct netvm_config *cfg)
@@ -981,6 +982,15 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 		return -1;
 	if (val[K_STALL] && get_u32(c, val[K_STALL], "nf_stall_ms", 0, 3600000, &cfg->nf_stall_ms))
 		return -1;
+	if (val[K_MALFORMED]) {
+		yaml_node_t *v = val[K_MALFORMED];
+		if (want_scalar(c, v, "malformed"))
+			return -1;
+		if (!strcmp(sval(v), "pass"))
+			cfg->malformed_pass = true;
+		else if (strcmp(sval(v), "drop"))
+			return fail(c, v, "malformed must be drop or pass, got '%s'", sval(v));
+	}
 	if (val[K_SWIDLE]) {
 		yaml_node_t *v = val[K_SWIDLE];
 		if (want_scalar(c, v, "switch_idle"))

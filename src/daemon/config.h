@@ -88,6 +88,9 @@ struct netvm_config {
 				       * neither: adaptive (the default) */
 	bool backpressure;    /* a full NF ring holds packets back instead of dropping them */
 	uint32_t nf_stall_ms; /* an NF whose ring stays full this long is stalled (0: never) */
+	/* malformed: pass -- malformed or evasive frames no flow rule matches take
+	 * the default chain instead of being dropped (drops.malformed) */
+	bool malformed_pass;
 	char default_chain[NETVM_NAME_MAX]; /* chains.default... name of the default chain */
 	int nports, nservices, nchains, nrules;
 	struct cfg_port *ports;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include <netvm/match.h>
 #include <netvm/packet.h>
 #include "common/log.h"
 #include "common/nap.h"
@@ -235,23 +236,32 @@ static inline void forward(struct netvmd *d, const struct route_table *rt, struc
 	stage_port(d, d->ports[m->in_port].out_id, desc);
 }
 
-static inline uint16_t classify(struct netvmd *d, const struct route_table *rt,
-				const struct netvm_desc *desc, struct buf_meta *m)
+/* Pick the packet's chain into m->chain: the first flow rule that matches,
+ * else the default chain.  False when the flow rules drop it instead: a
+ * malformed or evasive frame no rule matches (netvm_match_tuple()), unless
+ * the configuration says "malformed: pass".  Without rules nothing is parsed. */
+static inline bool classify(struct netvmd *d, const struct route_table *rt,
+			    const struct netvm_desc *desc, struct buf_meta *m)
 {
 	struct netvm_5tuple t;
 
-	if (rt->nrules && netvm_5tuple_get(netvm_region_buf(&d->region, desc->buf) + desc->off,
-					   desc->len, &t) == 0) {
-		m->hash = netvm_flow_hash(&t);
-		m->has_hash = 1;
+	m->chain = rt->default_chain < 0 ? BUF_NO_CHAIN : (uint16_t)rt->default_chain;
+	if (rt->nrules && netvm_match_tuple(netvm_region_buf(&d->region, desc->buf) + desc->off,
+					    desc->len, &t) == 0) {
+		if (!t.malformed) { /* else flow_hash() gives what netvm_pkt_flow_hash() does */
+			m->hash = netvm_flow_hash(&t);
+			m->has_hash = 1;
+		}
 		for (uint32_t i = 0; i < rt->nrules; i++)
 			if (netvm_match_test(&rt->rules[i].match, &t)) {
 				atomic_fetch_add_explicit(&rt->rules[i].hits, 1,
 							  memory_order_relaxed);
-				return rt->rules[i].chain;
+				m->chain = rt->rules[i].chain;
+				return true;
 			}
+		return !t.malformed || d->cfg.malformed_pass;
 	}
-	return rt->default_chain < 0 ? BUF_NO_CHAIN : (uint16_t)rt->default_chain;
+	return true;
 }
 
 static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16_t p)
@@ -269,8 +279,10 @@ static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16
 		m->in_port = p;
 		m->hop = 0;
 		m->has_hash = 0;
-		m->chain = classify(d, rt, &desc[i], m);
-		forward(d, rt, &desc[i], m);
+		if (classify(d, rt, &desc[i], m))
+			forward(d, rt, &desc[i], m);
+		else
+			drop(d, desc[i].buf, &d->drops.malformed);
 	}
 	return n;
 }

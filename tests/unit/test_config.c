@@ -160,6 +160,7 @@ static void check_defaults(const struct netvm_config *cfg)
 	assert_int_equal(cfg->ring_size, 1024);
 	assert_int_equal(cfg->max_nfs, 16);
 	assert_int_equal(cfg->switch_core, -1);
+	assert_false(cfg->malformed_pass); /* malformed: drop */
 	assert_int_equal(cfg->nports + cfg->nservices + cfg->nchains + cfg->nrules, 0);
 	assert_string_equal(cfg->default_chain, "");
 }
@@ -205,6 +206,14 @@ static void test_defaults(void **state)
 			 0);
 	assert_string_equal(cfg.default_chain, "");
 	assert_int_equal(cfg.hugepages, CFG_HUGE_YES);
+	netvm_config_free(&cfg);
+
+	/* What the flow rules do with malformed or evasive frames. */
+	assert_int_equal(parse("malformed: pass\n", &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.malformed_pass);
+	netvm_config_free(&cfg);
+	assert_int_equal(parse("malformed: drop\n", &cfg, err, sizeof(err)), 0);
+	assert_false(cfg.malformed_pass);
 	netvm_config_free(&cfg);
 
 	/* Other port types are passed through for the port layer to judge. */
@@ -332,6 +341,9 @@ static const struct bad bads[] = {
      "x.yaml:5: ", "port queue must be an integer between 0 and 4095"},
     {"ports:\n  - name: a\n    type: af_packet\n    ifname: v0\n    promisc: 2\n",
      "x.yaml:5: ", "port 'a': promisc must be true or false, got '2'"},
+    {"ring_size: 64\nmalformed: allow\n",
+     "x.yaml:2: ", "malformed must be drop or pass, got 'allow'"},
+    {"malformed: [drop]\n", "x.yaml:1: ", "malformed must be a single value"},
 };
 
 static void test_bad(void **state)
