@@ -6,8 +6,10 @@
 For af_packet and af_xdp, a0/b0 are veths whose peers stay in the root
 namespace for netvmd to open.  For tap, netvmd creates the TAP devices and
 the topology moves them into the namespaces.  Every name is unique to the
-test process and everything is removed by cleanup()."""
+test process and everything is removed by cleanup().  IPv6 is off in the
+namespaces unless Topology(kind, ipv6=True): then a0/b0 also get A6_IP/B6_IP."""
 import itertools
+import json
 import os
 import re
 import subprocess
@@ -16,6 +18,7 @@ from netvmtest import TestFailure, check, require, wait_for
 
 _seq = itertools.count()
 A_IP, B_IP = "10.77.0.1", "10.77.0.2"
+A6_IP, B6_IP = "fd77::1", "fd77::2"
 
 
 def sh(*argv, ns=None, check_rc=True, timeout=60, **kw):
@@ -40,8 +43,9 @@ def have_tool(name):
 class Topology:
     """Two namespaces joined through a pair of NetVM ports of type `kind`."""
 
-    def __init__(self, kind):
+    def __init__(self, kind, ipv6=False):
         self.kind = kind
+        self.ipv6 = ipv6
         tag = f"{os.getpid() % 100000}{next(_seq)}"
         self.ns_a, self.ns_b = f"nvA{tag}", f"nvB{tag}"
         self.host_a, self.host_b = f"nv{tag}a", f"nv{tag}b"  # what netvmd opens
@@ -57,7 +61,8 @@ class Topology:
             sh("ip", "netns", "add", ns)
             self.made_ns.append(ns)
             sh("ip", "link", "set", "lo", "up", ns=ns)
-            sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
+            if not self.ipv6:
+                sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", ns=ns)
         if self.kind == "tap":
             return
         for host, ns in ((self.host_a, self.ns_a), (self.host_b, self.ns_b)):
@@ -87,6 +92,10 @@ class Topology:
     def _configure(self):
         for ns, inner, ip in ((self.ns_a, "a0", A_IP), (self.ns_b, "b0", B_IP)):
             sh("ip", "addr", "add", f"{ip}/24", "dev", inner, ns=ns)
+            if self.ipv6:
+                # nodad: usable at once, not after duplicate address detection.
+                ip6 = A6_IP if ns == self.ns_a else B6_IP
+                sh("ip", "-6", "addr", "add", f"{ip6}/64", "dev", inner, "nodad", ns=ns)
             sh("ip", "link", "set", inner, "up", ns=ns)
             if self.kind != "tap":
                 # veth hands the peer unchecksummed (and TSO-sized) frames;
@@ -112,6 +121,10 @@ class Topology:
         check(m, f"ping printed no summary: {r.stdout} {r.stderr}")
         rtt = re.search(r"= [\d.]+/([\d.]+)/", r.stdout)
         return int(m.group(1)), int(m.group(2)), float(rtt.group(1)) if rtt else None
+
+    def mac(self, ns, ifname):
+        """The MAC address of interface ifname in namespace ns."""
+        return json.loads(sh("ip", "-j", "link", "show", ifname, ns=ns).stdout)[0]["address"]
 
     def listening(self, ns, port, proto="t"):
         out = sh("ss", f"-l{proto}n", ns=ns).stdout
