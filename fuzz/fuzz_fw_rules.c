@@ -36,11 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		fw_check(&rs, udp4, sizeof(udp4));
 		fw_check(&rs, tcp6, sizeof(tcp6));
-		fw_check(&rs, udp4, 20); /* truncated: default policy */
+		fw_check(&rs, udp4, 20); /* cut in the IP header: malformed policy */
+		fw_check(&rs, udp4, 12); /* not even Ethernet: default policy */
 		uint64_t hits = rs.default_hits;
 		for (int i = 0; i < rs.n; i++)
 			hits += rs.rules[i].hits;
-		if (hits != 3)
+		for (int k = 0; k < NETVM_MALFORMED_COUNT; k++)
+			hits += rs.malformed[k];
+		if (hits != 4 || rs.malformed[NETVM_MALFORMED_BAD_IP] != 1 || rs.non_ip != 1)
 			abort(); /* each frame is decided exactly once */
 		static FILE *devnull;
 		if (!devnull)
