@@ -42,7 +42,7 @@ int netvm_match_set(struct netvm_match *m, const char *field, const char *value,
  * does, the caller's malformed policy decides (by default a counted drop).
  */
 enum netvm_malformed {
-	NETVM_MALFORMED_NONE = 0,
+	NETVM_MALFORMED_NONE = 0, /**< neither: rules and the default policy decide */
 	/** "bad_ip": IPv4/IPv6 ethertype, but the IP header is cut short, has a
 	 * bad version or IHL, or a total/payload length beyond the frame. */
 	NETVM_MALFORMED_BAD_IP,
@@ -56,7 +56,7 @@ enum netvm_malformed {
 	NETVM_MALFORMED_TCP_OFF1,
 	/** "ext_chain": more than NETVM_IPV6_MAX_EXT IPv6 extension headers. */
 	NETVM_MALFORMED_EXT_CHAIN,
-	NETVM_MALFORMED_COUNT
+	NETVM_MALFORMED_COUNT /**< number of values, for per-reason counters */
 };
 
 /** Name of a reason ("bad_ip", ...): "none" for 0, "?" out of range. */
