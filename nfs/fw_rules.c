@@ -230,16 +230,19 @@ bool fw_check(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len)
 		rs->default_hits++;
 		return rs->default_allow;
 	}
+	/* Before any rule: an allow rule without ports must not let a tiny
+	 * fragment through either (RFC 1858, 3128, 7112). */
+	if (t.malformed) {
+		rs->malformed[t.malformed]++;
+		if (!rs->malformed_allow)
+			return false;
+	}
 	for (int i = 0; i < rs->n; i++) {
 		struct fw_rule *r = &rs->rules[i];
 		if (netvm_match_test(&r->match, &t)) {
 			r->hits++;
 			return r->allow;
 		}
-	}
-	if (t.malformed) {
-		rs->malformed[t.malformed]++;
-		return rs->malformed_allow;
 	}
 	rs->default_hits++;
 	return rs->default_allow;

@@ -3,7 +3,7 @@
  * nf-firewall: a stateless 5-tuple firewall.  Each packet is checked against
  * a rules file (see fw_rules.h); the first matching rule decides, denied
  * packets are dropped and allowed ones go to the next hop of their chain.
- * Malformed or evasive frames no rule matches get the "malformed" policy.
+ * Malformed or evasive frames get the "malformed" policy before any rule.
  *
  * The per-rule counter table is printed at exit, every --stats-interval
  * seconds and on SIGUSR1.  netvm_nf_run() only calls the handler when
@@ -93,8 +93,9 @@ static void usage(FILE *out)
 		"Rules file: one rule per line, first match wins; '#' starts a comment.\n"
 		"  allow|deny [src=PREFIX] [dst=PREFIX] [proto=P] [sport=PORTS] [dport=PORTS]\n"
 		"  default allow|deny      policy when no rule matches (default: allow)\n"
-		"  malformed allow|deny    policy for malformed or evasive frames that no rule\n"
-		"                          matches (default: deny)\n"
+		"  malformed allow|deny    deny (default): drop malformed or evasive frames before\n"
+		"                          any rule; allow: let the rules decide (only rules\n"
+		"                          without ports can match them), then the default\n"
 		"A missing field matches anything.  PREFIX: 10.0.0.0/8, fe80::/10 or an address;\n"
 		"P: tcp, udp, icmp, icmpv6 or a number; PORTS: 80 or 1000-2000.\n"
 		"\n"

@@ -37,9 +37,9 @@ int netvm_match_set(struct netvm_match *m, const char *field, const char *value,
 
 /**
  * Why netvm_match_tuple() calls a frame malformed or evasive: a rule that
- * names ports cannot judge it safely (RFC 1858, RFC 3128, RFC 7112).  The
- * rules without ports still match it when its IP header is valid; if none
- * does, the caller's malformed policy decides (by default a counted drop).
+ * names ports cannot judge it safely (RFC 1858, RFC 3128, RFC 7112).  By
+ * default it is dropped and counted before any rule; where the caller's
+ * malformed policy lets it pass, only rules without ports can match it.
  */
 enum netvm_malformed {
 	NETVM_MALFORMED_NONE = 0, /**< neither: rules and the default policy decide */
@@ -68,8 +68,10 @@ const char *netvm_malformed_name(unsigned int why);
  * decides a frame the same way:
  *
  *  1. netvm_match_tuple() < 0: not IP (ARP, ...): the default policy;
- *  2. else the first rule whose netvm_match_test() is true decides;
- *  3. else if t->malformed: the malformed policy (drop by default);
+ *  2. t->malformed: dropped and counted, before any rule (so that an allow
+ *     rule without ports cannot pass a tiny fragment either) — unless the
+ *     malformed policy says pass, and then on to 3;
+ *  3. the first rule whose netvm_match_test() is true decides;
  *  4. else the default policy.
  *
  * @return -1 when the frame is not IPv4/IPv6 (by ethertype, after VLAN

@@ -75,7 +75,7 @@ struct nf_slot {
 	X(nf_stalled, "its NF is stalled (ring full without progress for nf_stall_ms)")            \
 	X(port_tx, "a port could not send it")                                                     \
 	X(no_buffer, "no free buffer to copy it into another domain")                              \
-	X(malformed, "malformed or evasive, and no flow rule matched it (malformed: drop)")
+	X(malformed, "malformed or evasive, dropped before the flow rules (malformed: drop)")
 
 struct sw_drops {
 #define SW_DROP_FIELD(name, help) uint64_t name;

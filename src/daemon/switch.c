@@ -238,29 +238,30 @@ static inline void forward(struct netvmd *d, const struct route_table *rt, struc
 
 /* Pick the packet's chain into m->chain: the first flow rule that matches,
  * else the default chain.  False when the flow rules drop it instead: a
- * malformed or evasive frame no rule matches (netvm_match_tuple()), unless
- * the configuration says "malformed: pass".  Without rules nothing is parsed. */
+ * malformed or evasive frame (netvm_match_tuple()) is dropped before any rule
+ * looks at it, unless the configuration says "malformed: pass" (then only
+ * rules without ports can match it).  Without rules nothing is parsed. */
 static inline bool classify(struct netvmd *d, const struct route_table *rt,
 			    const struct netvm_desc *desc, struct buf_meta *m)
 {
 	struct netvm_5tuple t;
 
 	m->chain = rt->default_chain < 0 ? BUF_NO_CHAIN : (uint16_t)rt->default_chain;
-	if (rt->nrules && netvm_match_tuple(netvm_region_buf(&d->region, desc->buf) + desc->off,
-					    desc->len, &t) == 0) {
-		if (!t.malformed) { /* else flow_hash() gives what netvm_pkt_flow_hash() does */
-			m->hash = netvm_flow_hash(&t);
-			m->has_hash = 1;
-		}
-		for (uint32_t i = 0; i < rt->nrules; i++)
-			if (netvm_match_test(&rt->rules[i].match, &t)) {
-				atomic_fetch_add_explicit(&rt->rules[i].hits, 1,
-							  memory_order_relaxed);
-				m->chain = rt->rules[i].chain;
-				return true;
-			}
-		return !t.malformed || d->cfg.malformed_pass;
+	if (!rt->nrules || netvm_match_tuple(netvm_region_buf(&d->region, desc->buf) + desc->off,
+					     desc->len, &t) < 0)
+		return true; /* no rules, or not IP: the default chain */
+	if (t.malformed && !d->cfg.malformed_pass)
+		return false;
+	if (!t.malformed) { /* else flow_hash() gives what netvm_pkt_flow_hash() does */
+		m->hash = netvm_flow_hash(&t);
+		m->has_hash = 1;
 	}
+	for (uint32_t i = 0; i < rt->nrules; i++)
+		if (netvm_match_test(&rt->rules[i].match, &t)) {
+			atomic_fetch_add_explicit(&rt->rules[i].hits, 1, memory_order_relaxed);
+			m->chain = rt->rules[i].chain;
+			break;
+		}
 	return true;
 }
 

@@ -149,7 +149,7 @@ def corpus():
         frag6(bytes(IPv6ExtHdrDestOpt(nh=6, len=2))[:8], 0, True, nh=60), "short_l4",
         "malformed")
     add("UDP first fragment from 10.0.0.66, 4 bytes of UDP",
-        frag4(b"\x00\x05\x00\x35", 0, True, proto=17, src=EVIL), "rule2", "malformed")
+        frag4(b"\x00\x05\x00\x35", 0, True, proto=17, src=EVIL), "short_l4", "malformed")
     add("UDP first fragment, 4 bytes of UDP", frag4(b"\x00\x05\x00\x35", 0, True, proto=17),
         "short_l4", "malformed")
     add("v4 TCP cut by the IP length", E / IP(src=A4, dst=B4, proto=6, len=32) / Raw(tcp4(80)),

@@ -477,14 +477,14 @@ static void test_malformed_policy(void **state)
 	assert_false(fw_check(&rs, f.b, n));
 	assert_int_equal(rs.malformed[NETVM_MALFORMED_BAD_IP], 1);
 
-	/* A UDP first fragment with 4 bytes of UDP from 10.0.0.66: rule 2 names
-	 * no ports, so it decides before the malformed policy. */
+	/* A UDP first fragment with 4 bytes of UDP from 10.0.0.66: malformed,
+	 * judged before rule 2 (which names no ports) sees it. */
 	eth(&f, NULL, 0, 0x0800);
 	ipv4(&f, IPPROTO_UDP, "10.0.0.66", "10.0.0.2", 0, 4, 0x2000);
 	putn(&f, "\x00\x35\x00\x35", 4);
 	assert_false(fw_check(&rs, f.b, f.n));
-	assert_int_equal(rs.rules[1].hits, 1);
-	assert_int_equal(rs.malformed[NETVM_MALFORMED_SHORT_L4], 1);
+	assert_int_equal(rs.rules[1].hits, 0);
+	assert_int_equal(rs.malformed[NETVM_MALFORMED_SHORT_L4], 2);
 
 	/* Passed: a later TCP fragment (no ports, default), ARP (not IP). */
 	eth(&f, NULL, 0, 0x0800);
@@ -504,11 +504,23 @@ static void test_malformed_policy(void **state)
 	fw_rules_print(&rs, mf);
 	fclose(mf);
 	assert_non_null(strstr(out, " deny   malformed "));
-	assert_non_null(strstr(out, "by reason: bad_ip 1, short_l4 1, tcp_off1 1, ext_chain 1\n"));
+	assert_non_null(strstr(out, "by reason: bad_ip 1, short_l4 2, tcp_off1 1, ext_chain 1\n"));
 	free(out);
 	fw_rules_free(&rs);
 
-	/* "malformed allow": the same frames that no rule matches get through. */
+	/* An allow rule without ports does not let a tiny fragment through:
+	 * the malformed policy comes first. */
+	assert_int_equal(
+	    fw_rules_parse("e", "allow src=10.0.0.0/8\ndefault allow\n", &rs, err, sizeof(err)), 0);
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 0, 8, 0x2000);
+	tcp(&f, 1234, 80, 5, 0);
+	f.n -= 12;
+	assert_false(fw_check(&rs, f.b, f.n));
+	assert_int_equal(rs.rules[0].hits, 0);
+	fw_rules_free(&rs);
+
+	/* "malformed allow": the rules decide; one with ports cannot match. */
 	assert_int_equal(fw_rules_parse("e", "malformed allow\ndeny proto=tcp dport=80\n", &rs, err,
 					sizeof(err)),
 			 0);
@@ -520,13 +532,16 @@ static void test_malformed_policy(void **state)
 	f.n -= 12;
 	assert_true(fw_check(&rs, f.b, f.n));
 	assert_int_equal(rs.malformed[NETVM_MALFORMED_SHORT_L4], 1);
-	assert_int_equal(rs.default_hits, 0);
+	assert_int_equal(rs.rules[0].hits, 0);
+	assert_int_equal(rs.default_hits, 1);
 	fw_rules_free(&rs);
 
-	/* ... and with "default deny", "malformed allow" still allows them. */
+	/* ... and with "default deny" the default denies them. */
 	assert_int_equal(
 	    fw_rules_parse("e", "default deny\nmalformed allow\n", &rs, err, sizeof(err)), 0);
-	assert_true(fw_check(&rs, f.b, f.n));
+	assert_false(fw_check(&rs, f.b, f.n));
+	assert_int_equal(rs.malformed[NETVM_MALFORMED_SHORT_L4], 1);
+	assert_int_equal(rs.default_hits, 1);
 	fw_rules_free(&rs);
 }
 
