@@ -141,7 +141,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	drain_socket(sv[1]);
-	if (c.conn.passed_fd >= 0)
-		close(c.conn.passed_fd);
+	netvm_ctl_conn_free(&c.conn);
 	return 0;
 }

@@ -10,11 +10,42 @@
 
 #include "ctl.h"
 
+/* First allocation, and what an emptied buffer shrinks back to: requests
+ * are short, and thousands of idle connections must cost little. */
+#define CTL_BUF_MIN 1024
+
 void netvm_ctl_conn_init(struct netvm_ctl_conn *c, int fd)
 {
-	c->fd = fd;
-	c->len = 0;
+	*c = (struct netvm_ctl_conn){.fd = fd, .passed_fd = -1, .max = NETVM_CTL_MAX_MSG};
+}
+
+void netvm_ctl_conn_free(struct netvm_ctl_conn *c)
+{
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
 	c->passed_fd = -1;
+}
+
+/* Room to read into: a full buffer doubles, up to c->max bytes. */
+static int conn_room(struct netvm_ctl_conn *c)
+{
+	size_t cap;
+	char *b;
+
+	if (c->len < c->cap)
+		return 0;
+	cap = c->cap ? 2 * c->cap : CTL_BUF_MIN;
+	if (cap > c->max)
+		cap = c->max;
+	b = realloc(c->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	c->buf = b;
+	c->cap = cap;
+	return 0;
 }
 
 int netvm_ctl_connect(const char *path)
@@ -101,11 +132,14 @@ int netvm_ctl_fill(struct netvm_ctl_conn *c)
 	struct iovec iov;
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
+	int ret;
 
-	if (c->len >= NETVM_CTL_MAX_MSG)
+	if (c->len >= c->max)
 		return -EMSGSIZE;
+	if ((ret = conn_room(c)) < 0)
+		return ret;
 	iov.iov_base = c->buf + c->len;
-	iov.iov_len = NETVM_CTL_MAX_MSG - c->len;
+	iov.iov_len = c->cap - c->len;
 	m.msg_control = u.buf;
 	m.msg_controllen = sizeof(u.buf);
 	do {
@@ -131,14 +165,14 @@ int netvm_ctl_fill(struct netvm_ctl_conn *c)
 		}
 	}
 	c->len += (size_t)n;
-	if (n > 0 && c->len >= NETVM_CTL_MAX_MSG && !memchr(c->buf, '\n', c->len))
+	if (n > 0 && c->len >= c->max && !memchr(c->buf, '\n', c->len))
 		return -EMSGSIZE;
 	return (int)n;
 }
 
 int netvm_ctl_next(struct netvm_ctl_conn *c, json_t **out, int *fd_out)
 {
-	char *nl = memchr(c->buf, '\n', c->len);
+	char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
 	size_t line;
 	json_t *j;
 
@@ -151,6 +185,11 @@ int netvm_ctl_next(struct netvm_ctl_conn *c, json_t **out, int *fd_out)
 	j = json_loadb(c->buf, line, JSON_REJECT_DUPLICATES, NULL);
 	memmove(c->buf, nl + 1, c->len - line - 1);
 	c->len -= line + 1;
+	if (c->len == 0 && c->cap > CTL_BUF_MIN) { /* a long line is done: give it back */
+		free(c->buf);
+		c->buf = NULL;
+		c->cap = 0;
+	}
 	if (fd_out) {
 		*fd_out = c->passed_fd;
 		c->passed_fd = -1;
@@ -169,7 +208,8 @@ json_t *netvm_ctl_call(struct netvm_ctl_conn *c, json_t *req, int *fd_out)
 	int ret = netvm_ctl_send(c->fd, req, -1);
 
 	json_decref(req);
-	if (ret < 0) {
+	/* Refused: the daemon wrote why and closed before our request went. */
+	if (ret < 0 && ret != -EPIPE && ret != -ECONNRESET) {
 		errno = -ret;
 		return NULL;
 	}

@@ -11,18 +11,27 @@
 #include <stddef.h>
 #include <jansson.h>
 
-/* Longest message accepted; a longer line is a protocol error. */
+/* Longest request accepted; a longer line is a protocol error. */
 #define NETVM_CTL_MAX_MSG 65536
+/* Longest reply a client accepts (set conn.max to it): status lists every
+ * NF, about 150 bytes each, so 1024 NFs need more than a request may have. */
+#define NETVM_CTL_MAX_REPLY (16 << 20)
 
-/* A connection's receive buffer. */
+/* A connection's receive buffer.  It is allocated when data arrives and
+ * grows as a line needs it, so an idle connection costs no buffer. */
 struct netvm_ctl_conn {
 	int fd;
-	size_t len;    /* bytes buffered in buf */
 	int passed_fd; /* fd received with the buffered data, or -1 */
-	char buf[NETVM_CTL_MAX_MSG + 1];
+	size_t len;    /* bytes buffered in buf */
+	size_t cap;    /* bytes allocated at buf */
+	size_t max;    /* longest line accepted: NETVM_CTL_MAX_MSG unless raised */
+	char *buf;
 };
 
+/* Set up @c for @fd (no allocation). */
 void netvm_ctl_conn_init(struct netvm_ctl_conn *c, int fd);
+/* Free the buffer and any fd received but not taken; the socket stays open. */
+void netvm_ctl_conn_free(struct netvm_ctl_conn *c);
 
 /* Connect to the control socket at @path.  Returns the fd or -errno. */
 int netvm_ctl_connect(const char *path);
@@ -33,7 +42,8 @@ int netvm_ctl_send(int fd, json_t *msg, int pass_fd);
 /*
  * Read from the socket into the connection buffer (one recvmsg; call when
  * the fd is readable or in blocking mode).  Returns bytes read, 0 at end of
- * stream, -EMSGSIZE when a line exceeds NETVM_CTL_MAX_MSG, or -errno.
+ * stream, -EMSGSIZE when a line exceeds c->max, or -errno (-EAGAIN when a
+ * non-blocking socket has nothing).
  */
 int netvm_ctl_fill(struct netvm_ctl_conn *c);
 
@@ -47,7 +57,9 @@ int netvm_ctl_fill(struct netvm_ctl_conn *c);
 int netvm_ctl_next(struct netvm_ctl_conn *c, json_t **out, int *fd_out);
 
 /* Blocking request/reply: send @req (stolen), wait for one reply line.
- * Returns the reply (caller decrefs) or NULL with errno set. */
+ * Returns the reply (caller decrefs) or NULL with errno set.  A daemon that
+ * closed the connection after saying why (too many connections, a timeout)
+ * still has its say: that line is the reply. */
 json_t *netvm_ctl_call(struct netvm_ctl_conn *c, json_t *req, int *fd_out);
 
 #endif

@@ -280,8 +280,7 @@ static void client_gone(struct netvmd *d, struct client *c)
 		refresh_replicas(d);
 	}
 	close(c->conn.fd);
-	if (c->conn.passed_fd >= 0)
-		close(c->conn.passed_fd);
+	netvm_ctl_conn_free(&c->conn);
 	free(c);
 }
 

@@ -208,6 +208,7 @@ fail_attached:
 	}
 fail_sock:
 	json_decref(rep);
+	netvm_ctl_conn_free(nf->ctl);
 	close(nf->ctl->fd);
 fail_ctl:
 	free(nf->ctl);
@@ -454,6 +455,7 @@ void netvm_nf_detach(struct netvm_nf *nf)
 	leave(nf, NULL, NULL);
 	if (signal_nf == nf)
 		signal_nf = NULL;
+	netvm_ctl_conn_free(nf->ctl);
 	close(nf->ctl->fd);
 	free(nf->ctl);
 	netvm_region_unmap(&nf->region);

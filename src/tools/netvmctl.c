@@ -156,6 +156,7 @@ static void ctl_open(json_t *pending)
 		    strerror(-fd));
 	}
 	netvm_ctl_conn_init(&conn, fd);
+	conn.max = NETVM_CTL_MAX_REPLY; /* status with many NFs is long */
 	connected = true;
 }
 

@@ -248,7 +248,9 @@ static int attached_instance(const char *sock, pid_t pid)
 
 	if (fd >= 0 && c) {
 		netvm_ctl_conn_init(c, fd);
+		c->max = NETVM_CTL_MAX_REPLY; /* status with many NFs is long */
 		rep = netvm_ctl_call(c, json_pack("{s:s}", "cmd", "status"), NULL);
+		netvm_ctl_conn_free(c);
 	}
 	if (rep && json_is_true(json_object_get(rep, "ok"))) {
 		inst = 0;
