@@ -29,6 +29,9 @@
 #define CFG_MAX_HOPS	 64
 #define CFG_MAX_RULES	 65536
 #define CFG_MAX_FILE	 (16u << 20)
+/* Control connections beyond max_nfs by default: every NF holds one, and
+ * netvmctl, VM starts and monitoring need some too. */
+#define CFG_CONTROL_SPARE 64
 
 struct ctx {
 	const char *name; /* file name for messages */
@@ -870,6 +873,109 @@ static int parse_rules(struct ctx *c, yaml_node_t *seq)
 	return 0;
 }
 
+/* ---- control socket --------------------------------------------------- */
+
+/*
+ * A duration: digits with the unit "ms" or "s" (none: seconds); 0 means
+ * never.  Stored in milliseconds, at most one day.
+ */
+static int get_duration(struct ctx *c, const yaml_node_t *n, const char *what, uint32_t *ms)
+{
+	const uint64_t day_ms = 86400000;
+	uint64_t v, scale = 0;
+	char digits[24];
+	const char *s;
+	size_t nd;
+
+	if (want_scalar(c, n, what))
+		return -1;
+	s = sval(n);
+	nd = strspn(s, "0123456789");
+	if (!strcmp(s + nd, "ms"))
+		scale = 1;
+	else if (!strcmp(s + nd, "s") || !s[nd])
+		scale = 1000;
+	if (!scale || !nd || nd >= sizeof(digits))
+		goto bad;
+	memcpy(digits, s, nd);
+	digits[nd] = '\0';
+	if (parse_u64(digits, false, &v) || v > day_ms / scale)
+		goto bad;
+	*ms = (uint32_t)(v * scale);
+	return 0;
+bad:
+	return fail(c, n,
+		    "%s must be a duration such as 5s or 500ms (0: never, at most a day), "
+		    "got '%s'",
+		    what, s);
+}
+
+static int parse_control(struct ctx *c, yaml_node_t *map, yaml_node_t **max_conn)
+{
+	struct cfg_control *ctl = &c->cfg->ctl;
+	uint64_t u;
+
+	if (is_null(map))
+		return 0;
+	if (want_mapping(c, map, "control") || check_keys(c, map, "control"))
+		return -1;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		const char *key = sval(k);
+
+		if (!strcmp(key, "max_connections")) {
+			if (get_u32(c, v, "control.max_connections", 1, 65536,
+				    &ctl->max_connections))
+				return -1;
+			*max_conn = v;
+		} else if (!strcmp(key, "admin_reserve")) {
+			if (get_u32(c, v, "control.admin_reserve", 0, 1024, &ctl->admin_reserve))
+				return -1;
+		} else if (!strcmp(key, "idle_timeout")) {
+			if (get_duration(c, v, "control.idle_timeout", &ctl->idle_timeout_ms))
+				return -1;
+		} else if (!strcmp(key, "request_timeout")) {
+			if (get_duration(c, v, "control.request_timeout", &ctl->request_timeout_ms))
+				return -1;
+		} else if (!strcmp(key, "queue_limit")) {
+			if (get_uint(c, v, "control.queue_limit", 1024, 1u << 30, true, &u))
+				return -1;
+			ctl->queue_limit = (uint32_t)u;
+		} else {
+			return fail(c, k,
+				    "unknown key '%s' in control (max_connections, admin_reserve, "
+				    "idle_timeout, request_timeout, queue_limit)",
+				    key);
+		}
+	}
+	return 0;
+}
+
+/* Who may change the configuration, and who may read the status. */
+static int parse_access(struct ctx *c, yaml_node_t *group, yaml_node_t *status)
+{
+	struct netvm_config *cfg = c->cfg;
+
+	if (group) {
+		if (get_id(c, group, true, "admin_group", &cfg->admin_gid))
+			return -1;
+		if (strlen(sval(group)) >= sizeof(cfg->admin_group))
+			return fail(c, group, "admin_group: name too long");
+		strcpy(cfg->admin_group, sval(group));
+	}
+	if (status) {
+		if (want_scalar(c, status, "status_access"))
+			return -1;
+		if (!strcmp(sval(status), "admin"))
+			cfg->status_admin = true;
+		else if (strcmp(sval(status), "any"))
+			return fail(c, status, "status_access must be any or admin, got '%s'",
+				    sval(status));
+	}
+	return 0;
+}
+
 /* ---- top level -------------------------------------------------------- */
 
 enum top_key {
@@ -888,13 +994,16 @@ enum top_key {
 	K_SOCKGROUP,
 	K_STALL,
 	K_MALFORMED,
+	K_ADMINGROUP,
+	K_STATUSACCESS,
+	K_CONTROL,
 	K_COUNT
 };
 
 static const char *const top_names[K_COUNT] = {
-    "socket",	    "pool",	   "ring_size",	   "max_nfs",	    "cores",
-    "ports",	    "services",	   "chains",	   "default_chain", "rules",
-    "backpressure", "switch_idle", "socket_group", "nf_stall_ms",   "malformed",
+    "socket",	    "pool",	   "ring_size",	    "max_nfs",	   "cores",	    "ports",
+    "services",	    "chains",	   "default_chain", "rules",	   "backpressure",  "switch_idle",
+    "socket_group", "nf_stall_ms", "malformed",	    "admin_group", "status_access", "control",
 };
 
 static void set_defaults(struct netvm_config *cfg)
@@ -908,6 +1017,11 @@ static void set_defaults(struct netvm_config *cfg)
 	cfg->hugepages = CFG_HUGE_AUTO;
 	cfg->switch_core = -1;
 	cfg->nf_stall_ms = 100;
+	cfg->ctl.admin_reserve = 8;
+	cfg->ctl.idle_timeout_ms = 120000;
+	cfg->ctl.request_timeout_ms = 5000;
+	cfg->ctl.queue_limit = 1000000;
+	cfg->ctl.max_connections = cfg->max_nfs + CFG_CONTROL_SPARE; /* again for max_nfs */
 }
 
 static int parse_root(struct ctx *c, yaml_node_t *root)
@@ -950,6 +1064,18 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 		cfg->ring_size = (uint32_t)v;
 	}
 	if (val[K_MAXNFS] && get_u32(c, val[K_MAXNFS], "max_nfs", 1, 1024, &cfg->max_nfs))
+		return -1;
+	yaml_node_t *max_conn = NULL;
+	if (val[K_CONTROL] && parse_control(c, val[K_CONTROL], &max_conn))
+		return -1;
+	if (!max_conn)
+		cfg->ctl.max_connections = cfg->max_nfs + CFG_CONTROL_SPARE;
+	else if (cfg->ctl.max_connections < cfg->max_nfs)
+		return fail(c, max_conn,
+			    "control.max_connections (%u) must be at least max_nfs (%u): every NF "
+			    "holds a connection",
+			    cfg->ctl.max_connections, cfg->max_nfs);
+	if (parse_access(c, val[K_ADMINGROUP], val[K_STATUSACCESS]))
 		return -1;
 	if (val[K_CORES] && parse_cores(c, val[K_CORES]))
 		return -1;

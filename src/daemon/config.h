@@ -72,10 +72,27 @@ struct cfg_rule {
 	int line;
 };
 
+/* The control socket's limits (docs/security.md, "Control socket limits"). */
+struct cfg_control {
+	uint32_t max_connections;    /* connections at once; default max_nfs + 64 */
+	uint32_t admin_reserve;	     /* more, for root and admin peers only; default 8 */
+	uint32_t idle_timeout_ms;    /* close a connection that is not an NF after this
+				      * long without a request; 0 = never */
+	uint32_t request_timeout_ms; /* a request must be complete this long after its
+				      * first byte arrived; 0 = never */
+	uint32_t queue_limit;	     /* bytes of replies a client may leave unread */
+};
+
 struct netvm_config {
-	char path[PATH_MAX];	      /* file it came from */
-	char socket[PATH_MAX];	      /* control socket, default NETVM_DEFAULT_SOCKET */
-	gid_t socket_gid;	      /* socket_group: the group that may connect (0: root only) */
+	char path[PATH_MAX];   /* file it came from */
+	char socket[PATH_MAX]; /* control socket, default NETVM_DEFAULT_SOCKET */
+	gid_t socket_gid;      /* socket_group: the group that may connect (0: root only) */
+	/* admin_group: its members (primary or supplementary group), root and
+	 * netvmd's own user may change the configuration over the socket. */
+	char admin_group[64]; /* as written, for messages; "" = none */
+	gid_t admin_gid;
+	bool status_admin; /* status_access: admin (else anyone who can connect) */
+	struct cfg_control ctl;
 	uint32_t nbufs;		      /* pool.buffers, default 16384 */
 	uint32_t buf_size;	      /* pool.buffer_size, default 2048 */
 	uint32_t headroom;	      /* pool.headroom, default 128 */

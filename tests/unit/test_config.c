@@ -163,6 +163,13 @@ static void check_defaults(const struct netvm_config *cfg)
 	assert_false(cfg->malformed_pass); /* malformed: drop */
 	assert_int_equal(cfg->nports + cfg->nservices + cfg->nchains + cfg->nrules, 0);
 	assert_string_equal(cfg->default_chain, "");
+	assert_string_equal(cfg->admin_group, "");
+	assert_false(cfg->status_admin);
+	assert_int_equal(cfg->ctl.max_connections, 16 + 64);
+	assert_int_equal(cfg->ctl.admin_reserve, 8);
+	assert_int_equal(cfg->ctl.idle_timeout_ms, 120000);
+	assert_int_equal(cfg->ctl.request_timeout_ms, 5000);
+	assert_int_equal(cfg->ctl.queue_limit, 1000000);
 }
 
 static void test_defaults(void **state)
@@ -243,6 +250,37 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.ports[3].zerocopy, CFG_ZC_AUTO);
 	netvm_config_free(&cfg);
 
+	/* Who may do what, and the control socket's limits. */
+	assert_int_equal(
+	    parse("max_nfs: 300\n"
+		  "admin_group: nogroup\n"
+		  "status_access: admin\n"
+		  "control: {admin_reserve: 0, idle_timeout: 0, request_timeout: 250ms,\n"
+		  "          queue_limit: 64k}\n",
+		  &cfg, err, sizeof(err)),
+	    0);
+	assert_string_equal(cfg.admin_group, "nogroup");
+	assert_int_equal(cfg.admin_gid, 65534);
+	assert_true(cfg.status_admin);
+	assert_int_equal(cfg.ctl.max_connections, 364); /* follows max_nfs */
+	assert_int_equal(cfg.ctl.admin_reserve, 0);
+	assert_int_equal(cfg.ctl.idle_timeout_ms, 0);
+	assert_int_equal(cfg.ctl.request_timeout_ms, 250);
+	assert_int_equal(cfg.ctl.queue_limit, 64000);
+	netvm_config_free(&cfg);
+	assert_int_equal(
+	    parse("admin_group: 0\nstatus_access: any\n"
+		  "control: {max_connections: 16, idle_timeout: 90s, request_timeout: 7}\n",
+		  &cfg, err, sizeof(err)),
+	    0);
+	assert_string_equal(cfg.admin_group, "0");
+	assert_int_equal(cfg.admin_gid, 0);
+	assert_false(cfg.status_admin);
+	assert_int_equal(cfg.ctl.max_connections, 16);
+	assert_int_equal(cfg.ctl.idle_timeout_ms, 90000);
+	assert_int_equal(cfg.ctl.request_timeout_ms, 7000);
+	netvm_config_free(&cfg);
+
 	/* Freeing a zeroed config is fine. */
 	memset(&cfg, 0, sizeof(cfg));
 	netvm_config_free(&cfg);
@@ -255,6 +293,23 @@ struct bad {
 };
 
 static const struct bad bads[] = {
+    {"admin_group: no-such-group-here\n",
+     "x.yaml:1: ", "admin_group: no group 'no-such-group-here'"},
+    {"status_access: root\n", "x.yaml:1: ", "status_access must be any or admin, got 'root'"},
+    {"control: {max_conections: 5}\n", "x.yaml:1: ", "unknown key 'max_conections' in control"},
+    {"control:\n  max_connections: 0\n",
+     "x.yaml:2: ", "control.max_connections must be an integer between 1 and 65536"},
+    {"max_nfs: 100\ncontrol:\n  max_connections: 99\n",
+     "x.yaml:3: ", "control.max_connections (99) must be at least max_nfs (100)"},
+    {"control:\n  admin_reserve: 2000\n", "x.yaml:2: ", "control.admin_reserve"},
+    {"control:\n  idle_timeout: 5 min\n",
+     "x.yaml:2: ", "control.idle_timeout must be a duration such as 5s or 500ms"},
+    {"control:\n  request_timeout: 86401s\n", "x.yaml:2: ", "got '86401s'"},
+    {"control:\n  request_timeout: ms\n", "x.yaml:2: ", "got 'ms'"},
+    {"control:\n  request_timeout: -1s\n", "x.yaml:2: ", "got '-1s'"},
+    {"control:\n  queue_limit: 100\n",
+     "x.yaml:2: ", "control.queue_limit must be an integer between 1024"},
+    {"control: 5\n", "x.yaml:1: ", "control must be a mapping"},
     {"ring_size: 1000\n",
      "x.yaml:1: ", "ring_size must be a power of two between 64 and 65536, got 1000"},
     {"max_nfs: 8\nring_size: 32\n", "x.yaml:2: ", "power of two"},
