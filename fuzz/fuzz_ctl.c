@@ -89,7 +89,7 @@ static void drain_socket(int fd)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct client c = {.slot = -1, .bound_svc = -1, .pid = 1};
+	struct client c = {.slot = -1, .bound_svc = -1, .pid = 1, .admin = true};
 	size_t chunk, off = 0;
 	bool open = true;
 
@@ -120,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				close(fd);
 			if (ret < 0 && req)
 				abort(); /* an error leaves nothing to free */
-			if (ret > 0 && handle_event(&d, req)) {
+			if (ret > 0 && handle_event(&d, &c, req)) {
 				json_decref(req);
 				continue;
 			}

@@ -28,7 +28,42 @@ struct client {
 	pid_t pid;
 	uid_t uid; /* of the peer, from SO_PEERCRED */
 	gid_t gid;
+	bool admin; /* may change the configuration (peer_is_admin) */
 };
+
+/* Is @gid among the supplementary groups the peer on @fd had when it
+ * connected?  (SO_PEERGROUPS, Linux 4.13.) */
+static bool peer_in_group(int fd, gid_t gid)
+{
+	gid_t some[64], *groups = some;
+	socklen_t len = sizeof(some);
+	bool found = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		/* ERANGE: len is now what they need */
+		if (errno != ERANGE || !(groups = malloc(len)))
+			goto out;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t) && !found; i++)
+		found = groups[i] == gid;
+out:
+	if (groups != some)
+		free(groups);
+	return found;
+}
+
+/* May the peer on @fd change the configuration?  Root, netvmd's own user,
+ * and members of admin_group (primary or supplementary group) may. */
+static bool peer_is_admin(const struct netvmd *d, int fd, uid_t uid, gid_t gid)
+{
+	if (uid == 0 || uid == geteuid())
+		return true;
+	if (!d->cfg.admin_group[0])
+		return false;
+	return gid == d->cfg.admin_gid || peer_in_group(fd, d->cfg.admin_gid);
+}
 
 /* May this peer attach as service @svc?  The configuration lists users and
  * groups; without a list, root and the daemon's own user may. */
@@ -127,8 +162,8 @@ static int service_for(struct netvmd *d, struct client *c, json_t *req, json_t *
 		return -1;
 	}
 	if (!authorized(d, c, svc)) {
-		LOG_WARN("manager", "pid %d (uid %u gid %u) refused as '%s': not allowed",
-			 (int)c->pid, (unsigned)c->uid, (unsigned)c->gid, service);
+		LOG_WARN_RL("manager", "pid %d (uid %u gid %u) refused as '%s': not allowed",
+			    (int)c->pid, (unsigned)c->uid, (unsigned)c->gid, service);
 		*err = error_reply(EACCES, "uid %u gid %u may not attach as service '%s'",
 				   (unsigned)c->uid, (unsigned)c->gid, service);
 		return -1;
@@ -241,7 +276,7 @@ static json_t *cmd_region(struct netvmd *d, struct client *c, json_t *req, int *
 /* netvmctl vm start binds the connection it hands to QEMU as the guest's
  * channel: whatever the guest sends on it, it may attach only as @service
  * (and nothing else: the peer is QEMU, whose user may be root). */
-static json_t *cmd_vm_bind(struct netvmd *d, struct client *c, json_t *req)
+static json_t *cmd_vm_bind(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	json_t *rep = NULL;
 	int svc;
@@ -258,7 +293,7 @@ static json_t *cmd_vm_bind(struct netvmd *d, struct client *c, json_t *req)
 }
 
 /* Stop sending to the NF; once the switch has moved on, it may drain and go. */
-static json_t *cmd_detach(struct netvmd *d, struct client *c)
+static json_t *cmd_detach(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	if (c->slot < 0)
 		return error_reply(ENOTCONN, "not attached");
@@ -389,7 +424,7 @@ static json_t *status_drops(struct netvmd *d)
 	return o;
 }
 
-static json_t *cmd_status(struct netvmd *d)
+static json_t *cmd_status(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	const struct route_table *rt = d->rt_mgr;
 	json_t *services = json_array();
@@ -417,7 +452,7 @@ static json_t *cmd_status(struct netvmd *d)
 	    "rules", status_rules(rt), "drops", status_drops(d), "switch", sw);
 }
 
-static json_t *cmd_chain_set(struct netvmd *d, json_t *req)
+static json_t *cmd_chain_set(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	const char *name = json_string_value(json_object_get(req, "name"));
 	json_t *hops = json_object_get(req, "hops"), *v;
@@ -450,7 +485,7 @@ static json_t *cmd_chain_set(struct netvmd *d, json_t *req)
 	return json_pack("{s:b, s:i}", "ok", 1, "id", id);
 }
 
-static json_t *cmd_chain_default(struct netvmd *d, json_t *req)
+static json_t *cmd_chain_default(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	json_t *n = json_object_get(req, "name");
 	const char *name = json_string_value(n);
@@ -468,7 +503,7 @@ static json_t *cmd_chain_default(struct netvmd *d, json_t *req)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-static json_t *cmd_rule_add(struct netvmd *d, json_t *req)
+static json_t *cmd_rule_add(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	json_t *match = json_object_get(req, "match"), *v;
 	const char *chain = json_string_value(json_object_get(req, "chain")), *key;
@@ -502,7 +537,7 @@ static json_t *cmd_rule_add(struct netvmd *d, json_t *req)
 	return json_pack("{s:b, s:i}", "ok", 1, "id", (int)r->id);
 }
 
-static json_t *cmd_rule_del(struct netvmd *d, json_t *req)
+static json_t *cmd_rule_del(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	json_t *idj = json_object_get(req, "id");
 	struct route_table *rt;
@@ -529,7 +564,7 @@ static json_t *cmd_rule_del(struct netvmd *d, json_t *req)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-static json_t *cmd_port_rx(struct netvmd *d, json_t *req)
+static json_t *cmd_port_rx(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
 {
 	const char *name = json_string_value(json_object_get(req, "name"));
 	json_t *en = json_object_get(req, "enable");
@@ -547,48 +582,124 @@ static json_t *cmd_port_rx(struct netvmd *d, json_t *req)
 	return error_reply(ENOENT, "unknown port '%s'", name);
 }
 
-static json_t *dispatch(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
-{
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+/* Who may use a command: docs/control-protocol.md lists each one's. */
+enum access {
+	ACCESS_ANY,	/* whoever can connect: it acts on its own connection only */
+	ACCESS_SERVICE, /* a peer that may attach as the request's service (service_for) */
+	ACCESS_STATUS,	/* as status_access says: anyone, or admins only */
+	ACCESS_ADMIN,	/* root, netvmd's own user, members of admin_group */
+};
 
-	if (!cmd)
-		return error_reply(EINVAL, "request has no string 'cmd'");
-	if (c->bound_svc >= 0 && strcmp(cmd, "attach") && strcmp(cmd, "detach"))
-		return error_reply(EPERM,
-				   "%s: not allowed on a VM's channel (bound to service '%s')", cmd,
-				   d->cfg.services[c->bound_svc].name);
-	if (!strcmp(cmd, "vm_bind"))
-		return cmd_vm_bind(d, c, req);
-	if (!strcmp(cmd, "attach"))
-		return cmd_attach(d, c, req, pass_fd);
-	if (!strcmp(cmd, "detach"))
-		return cmd_detach(d, c);
-	if (!strcmp(cmd, "region"))
-		return cmd_region(d, c, req, pass_fd);
-	if (!strcmp(cmd, "status"))
-		return cmd_status(d);
-	if (!strcmp(cmd, "chain_set"))
-		return cmd_chain_set(d, req);
-	if (!strcmp(cmd, "chain_default"))
-		return cmd_chain_default(d, req);
-	if (!strcmp(cmd, "rule_add"))
-		return cmd_rule_add(d, req);
-	if (!strcmp(cmd, "rule_del"))
-		return cmd_rule_del(d, req);
-	if (!strcmp(cmd, "port_rx"))
-		return cmd_port_rx(d, req);
-	return error_reply(EINVAL, "unknown command '%s'", cmd);
+static const char *const access_names[] = {"any", "service", "status", "admin"};
+
+struct command {
+	const char *name;
+	json_t *(*fn)(struct netvmd *d, struct client *c, json_t *req, int *pass_fd);
+	enum access access;
+	bool vm; /* allowed on a VM's channel (vm_bind): what its guest may send */
+	const char *help;
+};
+
+static json_t *cmd_help(struct netvmd *d, struct client *c, json_t *req, int *pass_fd);
+
+/* Every command, in one place: dispatch() looks the name up here and checks
+ * the access before the handler runs, so a handler never sees a peer that
+ * may not use it.  (Like BESS's per-module Commands tables.) */
+static const struct command commands[] = {
+    {"attach", cmd_attach, ACCESS_SERVICE, true, "register this connection as an NF of a service"},
+    {"region", cmd_region, ACCESS_SERVICE, false, "the fd of a service's domain region, for a VM"},
+    {"vm_bind", cmd_vm_bind, ACCESS_SERVICE, false,
+     "make this connection a VM's channel that may attach only as a service"},
+    {"detach", cmd_detach, ACCESS_ANY, true, "this connection's NF leaves without losing packets"},
+    {"status", cmd_status, ACCESS_STATUS, false, "ports, NFs, chains, rules and every counter"},
+    {"help", cmd_help, ACCESS_ANY, false, "the commands, who may use each and what it does"},
+    {"chain_set", cmd_chain_set, ACCESS_ADMIN, false, "create or replace a chain"},
+    {"chain_default", cmd_chain_default, ACCESS_ADMIN, false,
+     "set the chain for unmatched packets"},
+    {"rule_add", cmd_rule_add, ACCESS_ADMIN, false, "append a flow rule"},
+    {"rule_del", cmd_rule_del, ACCESS_ADMIN, false, "delete a flow rule"},
+    {"port_rx", cmd_port_rx, ACCESS_ADMIN, false, "pause or resume receiving on a port"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static json_t *cmd_help(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		enum access acc = commands[i].access;
+		/* status_access decides what "status" means for this daemon */
+		if (acc == ACCESS_STATUS)
+			acc = d->cfg.status_admin ? ACCESS_ADMIN : ACCESS_ANY;
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:s}", "name", commands[i].name,
+						   "access", access_names[acc], "vm",
+						   (int)commands[i].vm, "help", commands[i].help));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "commands", a);
 }
 
-/* Events get no reply: "kick" is a VM NF's doorbell (nf.c).  True if @req
- * is an event (handled). */
-static bool handle_event(struct netvmd *d, json_t *req)
+/* Service access is checked by the handler, which knows the service. */
+static bool permitted(const struct netvmd *d, const struct client *c, enum access acc)
+{
+	if (acc == ACCESS_ADMIN)
+		return c->admin;
+	if (acc == ACCESS_STATUS)
+		return c->admin || !d->cfg.status_admin;
+	return true;
+}
+
+/* The EPERM reply to a peer that may not use @cmd.  Logged, at most once a
+ * second: a hostile peer may try in a loop. */
+static json_t *refusal(const struct netvmd *d, const struct client *c, const char *cmd)
+{
+	char who[160];
+	int n = snprintf(who, sizeof(who), "root");
+
+	if (geteuid() != 0)
+		n += snprintf(who + n, sizeof(who) - (size_t)n, ", netvmd's uid %u",
+			      (unsigned)geteuid());
+	if (d->cfg.admin_group[0])
+		snprintf(who + n, sizeof(who) - (size_t)n, " or in admin group '%s'",
+			 d->cfg.admin_group);
+	else
+		snprintf(who + n, sizeof(who) - (size_t)n, " (no admin_group is configured)");
+	LOG_WARN_RL("manager", "pid %d uid %u gid %u: '%s' not permitted", (int)c->pid,
+		    (unsigned)c->uid, (unsigned)c->gid, cmd);
+	return error_reply(EPERM, "%s: not permitted: uid %u is not %s", cmd, (unsigned)c->uid,
+			   who);
+}
+
+static json_t *dispatch(struct netvmd *d, struct client *c, json_t *req, int *pass_fd)
+{
+	const char *name = json_string_value(json_object_get(req, "cmd"));
+
+	if (!name)
+		return error_reply(EINVAL, "request has no string 'cmd'");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(name, commands[i].name))
+			continue;
+		/* The guest speaks on it, whoever the peer (QEMU) is. */
+		if (c->bound_svc >= 0 && !commands[i].vm)
+			return error_reply(
+			    EPERM, "%s: not allowed on a VM's channel (bound to service '%s')",
+			    name, d->cfg.services[c->bound_svc].name);
+		if (!permitted(d, c, commands[i].access))
+			return refusal(d, c, name);
+		return commands[i].fn(d, c, req, pass_fd);
+	}
+	return error_reply(EINVAL, "unknown command '%s'", name);
+}
+
+/* Events get no reply: "kick" is a VM NF's doorbell (nf.c), heeded from NF
+ * connections only.  True if @req is an event (handled). */
+static bool handle_event(struct netvmd *d, struct client *c, json_t *req)
 {
 	json_t *ev = json_object_get(req, "event");
 
 	if (!ev)
 		return false;
-	if (json_is_string(ev) && !strcmp(json_string_value(ev), "kick"))
+	if (c->slot >= 0 && json_is_string(ev) && !strcmp(json_string_value(ev), "kick"))
 		switch_kick(d);
 	return true;
 }
@@ -613,7 +724,7 @@ static bool client_input(struct netvmd *d, struct client *c)
 		int pass_fd = -1;
 		if (fd >= 0)
 			close(fd); /* clients have no reason to send us fds */
-		if (ret == 1 && handle_event(d, req)) {
+		if (ret == 1 && handle_event(d, c, req)) {
 			json_decref(req);
 			continue;
 		}
@@ -750,6 +861,7 @@ int manager_run(struct netvmd *d)
 				c->pid = cred.pid;
 				c->uid = cred.uid;
 				c->gid = cred.gid;
+				c->admin = peer_is_admin(d, cfd, c->uid, c->gid);
 			}
 			clients[nclients++] = c;
 		}
