@@ -1,39 +1,48 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer target: the control protocol as netvmd sees it.  Arbitrary bytes
- * go through a real socket into netvm_ctl_fill()/netvm_ctl_next() (the
- * framing: lines, size limit, JSON objects), and every request that comes
- * out goes through the manager's dispatch() on a real daemon state (region,
- * pool, gen port, routing table) without the switch thread: with d->stop set,
- * route_publish() frees old tables at once, which is safe with no switch.
+ * go through a real socket into the manager's connection code (client_new,
+ * client_event: netvm_ctl_fill()/netvm_ctl_next() framing, the command
+ * table's access checks, the handlers, the reply queue) on a real daemon
+ * state (region, pool, gen ports, routing table) without the switch thread:
+ * with d->stop set, route_publish() frees old tables at once, which is safe
+ * with no switch.
  *
- * The first input byte picks how many bytes each read delivers, so lines
- * split across reads are exercised too.
+ * Byte 0 picks how many bytes each write delivers, so lines split across
+ * reads are exercised too.  Byte 1 holds flags: FL_ADMIN (else the peer may
+ * not change the configuration), FL_READ (read the replies as they come;
+ * else they pile up, and with FL_SMALL_BUF the queue overflows), FL_TICK
+ * (end with a tick far in the future: the timeouts).
  */
 #include <stdint.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 /* The manager's request handlers are static: compile them in here. */
 #include "daemon/manager.c"
 
-static const char config[] = "ports:\n"
-			     "  - {name: gen0, type: gen, paused: true}\n"
-			     "  - {name: gen1, type: gen, paused: true, output: gen0}\n"
-			     "services: [fw, fwd, mon]\n"
-			     "chains:\n"
-			     "  main: [fw, fwd]\n"
-			     "  mon: [mon]\n"
-			     "default_chain: main\n"
-			     "rules:\n"
-			     "  - {match: {proto: udp, dport: 53}, chain: mon}\n"
-			     "pool: {buffers: 256, buffer_size: 2048}\n"
-			     "ring_size: 64\n"
-			     "max_nfs: 4\n";
+enum { FL_ADMIN = 1, FL_READ = 2, FL_TICK = 4, FL_SMALL_BUF = 8 };
+
+static const char config[] =
+    "ports:\n"
+    "  - {name: gen0, type: gen, paused: true}\n"
+    "  - {name: gen1, type: gen, paused: true, output: gen0}\n"
+    "services: [fw, fwd, mon]\n"
+    "chains:\n"
+    "  main: [fw, fwd]\n"
+    "  mon: [mon]\n"
+    "default_chain: main\n"
+    "rules:\n"
+    "  - {match: {proto: udp, dport: 53}, chain: mon}\n"
+    "pool: {buffers: 256, buffer_size: 2048}\n"
+    "ring_size: 64\n"
+    "max_nfs: 4\n"
+    "control: {queue_limit: 8192, idle_timeout: 1s, request_timeout: 1s}\n";
 
 static struct netvmd d;
-static int sv[2]; /* sv[0]: what the client writes; sv[1]: the daemon's end */
+static struct manager m = {.d = &d, .lfd = -1, .sfd = -1, .spare_fd = -1};
 
 static void fatal(const char *what)
 {
@@ -55,8 +64,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (uint16_t i = 0; i < d.nports; i++)
 		atomic_store(&d.ports[i].rx_paused, true);
 	atomic_store(&d.stop, true); /* no switch thread: quiesce returns at once */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
-		fatal("socketpair");
+	if ((m.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		fatal("epoll_create1");
 	return 0;
 }
 
@@ -79,68 +88,100 @@ static void reset(void)
 		atomic_store(&d.ports[i].rx_paused, true);
 }
 
-static void drain_socket(int fd)
+/* The queue's bookkeeping: every entry one line, the byte count right, and
+ * more than one entry only within the limit. */
+static void check_queue(const struct client *c)
 {
-	char junk[4096];
+	size_t bytes = 0, n = 0;
 
-	while (read(fd, junk, sizeof(junk)) > 0)
-		;
+	for (const struct reply *r = c->out; r; r = r->next, n++) {
+		if (r->off >= r->len || r->text[r->len - 1] != '\n' ||
+		    memchr(r->text, '\n', r->len - 1))
+			abort();
+		bytes += r->len - r->off;
+	}
+	if (bytes != c->out_bytes || (n > 1 && bytes > d.cfg.ctl.queue_limit))
+		abort();
+	if (c->conn.len > c->conn.max)
+		abort();
+}
+
+/* What the client received: every complete line is an object with "ok"
+ * (the daemon sends no events without a switch).  Passed fds are closed. */
+static void read_replies(int fd, struct netvm_ctl_conn *in)
+{
+	json_t *rep;
+	int got, pfd;
+
+	while ((got = netvm_ctl_fill(in)) > 0 || got == -EMSGSIZE) {
+		if (got < 0)
+			abort(); /* a reply longer than any client takes */
+		while (netvm_ctl_next(in, &rep, &pfd) != 0) {
+			if (pfd >= 0)
+				close(pfd);
+			if (!rep || !json_is_boolean(json_object_get(rep, "ok")))
+				abort();
+			json_decref(rep);
+		}
+	}
+}
+
+static int unread(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) < 0 ? 0 : n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct client c = {.slot = -1, .bound_svc = -1, .pid = 1, .admin = true};
+	struct netvm_ctl_conn in;
+	struct client *c;
 	size_t chunk, off = 0;
-	bool open = true;
+	int sv[2], flags;
 
-	if (size == 0)
+	if (size < 2)
 		return 0;
 	reset();
-	chunk = (size_t)data[0] * 64 + 1; /* 1 .. 16321 bytes per read */
-	data++;
-	size--;
-	netvm_ctl_conn_init(&c.conn, sv[1]);
-	while (open && off < size) {
+	chunk = (size_t)data[0] * 64 + 1; /* 1 .. 16321 bytes per write */
+	flags = data[1];
+	data += 2;
+	size -= 2;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		fatal("socketpair");
+	if (flags & FL_SMALL_BUF)
+		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &(int){4096}, sizeof(int));
+	netvm_ctl_conn_init(&in, sv[0]);
+	in.max = NETVM_CTL_MAX_REPLY;
+	c = client_new(&m, sv[1], now_ms()); /* the manager owns sv[1] from here */
+	if (!c)
+		fatal("client_new");
+	c->admin = flags & FL_ADMIN;
+	while (c && off < size) {
 		size_t n = size - off < chunk ? size - off : chunk;
 		ssize_t w = write(sv[0], data + off, n);
 		if (w <= 0)
 			break;
 		off += (size_t)w;
-		/* As client_input() does, minus the replies going back. */
-		int got = netvm_ctl_fill(&c.conn);
-		if (got <= 0) {
-			open = false; /* -EMSGSIZE: the manager closes the connection */
-			break;
+		/* As level-triggered epoll would: until the manager took it all. */
+		while (c && !c->closing && unread(sv[1]) > 0) {
+			uint32_t ev = EPOLLIN | (c->out ? EPOLLOUT : 0);
+			if (!client_event(&m, c, ev, now_ms()))
+				c = NULL; /* closed: oversized line, overflow */
+			else
+				check_queue(c);
 		}
-		json_t *req, *rep;
-		int fd, ret;
-		while ((ret = netvm_ctl_next(&c.conn, &req, &fd)) != 0) {
-			int pass_fd = -1;
-			if (fd >= 0)
-				close(fd);
-			if (ret < 0 && req)
-				abort(); /* an error leaves nothing to free */
-			if (ret > 0 && handle_event(&d, &c, req)) {
-				json_decref(req);
-				continue;
-			}
-			rep = ret < 0 ? error_reply(EBADMSG, "request is not a JSON object")
-				      : dispatch(&d, &c, req, &pass_fd);
-			if (ret > 0 && !json_is_object(req))
-				abort();
-			json_decref(req);
-			if (!rep || !json_is_boolean(json_object_get(rep, "ok")))
-				abort(); /* every request gets an answer with "ok" */
-			char *text = json_dumps(rep, JSON_COMPACT);
-			if (!text || strchr(text, '\n'))
-				abort(); /* a reply is one line */
-			free(text);
-			json_decref(rep);
-			if (c.conn.len > NETVM_CTL_MAX_MSG)
-				abort();
-		}
+		if (flags & FL_READ)
+			read_replies(sv[0], &in);
 	}
-	drain_socket(sv[1]);
-	netvm_ctl_conn_free(&c.conn);
+	if (c && (flags & FL_TICK))
+		tick(&m, now_ms() + 86400000); /* past every timeout: closed unless an NF */
+	while (m.clients)
+		client_close(&m, m.clients);
+	read_replies(sv[0], &in);
+	netvm_ctl_conn_free(&in);
+	close(sv[0]);
+	if (d.ctl.connections != 0)
+		abort();
 	return 0;
 }

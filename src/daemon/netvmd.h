@@ -134,6 +134,14 @@ struct portwatch {
 	uint32_t armed;	       /* fds the switch itself checks before it sleeps, 0: none */
 };
 
+/* The control socket's counters (manager thread only; shown by status). */
+struct ctl_counters {
+	uint32_t connections; /* open now */
+	uint64_t refused;     /* newcomers turned away at the limit */
+	uint64_t timed_out;   /* closed: idle, or a request not finished in time */
+	uint64_t overflowed;  /* closed: too many replies left unread */
+};
+
 struct port_stage {
 	uint32_t npend;
 	struct netvm_desc pend[SW_STAGE];
@@ -165,6 +173,7 @@ struct netvmd {
 	int next_instance;
 	uint32_t next_rule_id;
 	struct route_table *rt_mgr; /* the table the manager last published */
+	struct ctl_counters ctl;
 };
 
 static inline struct netvm_region *domain_region(struct netvmd *d, uint16_t dom)
