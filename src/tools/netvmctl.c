@@ -54,6 +54,8 @@ static const char usage_text[] =
     "  chains                      service chains and the default chain\n"
     "  rules                       flow rules, in match order, with hit counts\n"
     "  drops                       packets dropped, by cause\n"
+    "  control                     control socket: connections, limit, refused,\n"
+    "                              timed out and overflowed clients\n"
     "  chain set NAME SVC[,SVC...] create or replace a chain ('' for no hops)\n"
     "  chain default NAME|none     chain for packets no rule matches (none: straight\n"
     "                              to their output port)\n"
@@ -487,6 +489,21 @@ static void show_drops(json_t *rep)
 	table_print(&t, "(no drops reported)");
 }
 
+static void show_control(json_t *rep)
+{
+	json_t *ctl = json_object_get(rep, "control");
+
+	if (!json_is_object(ctl)) {
+		printf("(control socket not reported)\n");
+		return;
+	}
+	printf("%lld connections (limit %lld, %lld more for admins); refused %lld, timed out %lld, "
+	       "overflowed %lld\n",
+	       int_field(ctl, "connections", -1), int_field(ctl, "max_connections", -1),
+	       int_field(ctl, "admin_reserve", -1), int_field(ctl, "refused", -1),
+	       int_field(ctl, "timed_out", -1), int_field(ctl, "overflowed", -1));
+}
+
 static void heading(const char *h)
 {
 	printf("\n%s:\n", h);
@@ -512,6 +529,8 @@ static int cmd_show(const char *what)
 		show_rules(rep);
 		heading("Drops");
 		show_drops(rep);
+		heading("Control socket");
+		show_control(rep);
 	} else if (strcmp(what, "pool") == 0) {
 		show_pool(rep);
 	} else if (strcmp(what, "ports") == 0) {
@@ -524,6 +543,8 @@ static int cmd_show(const char *what)
 		show_chains(rep);
 	} else if (strcmp(what, "rules") == 0) {
 		show_rules(rep);
+	} else if (strcmp(what, "control") == 0) {
+		show_control(rep);
 	} else {
 		show_drops(rep);
 	}
@@ -907,7 +928,7 @@ int main(int argc, char **argv)
 		help();
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "pool") == 0 || strcmp(cmd, "ports") == 0 ||
 	    strcmp(cmd, "services") == 0 || strcmp(cmd, "nfs") == 0 || strcmp(cmd, "chains") == 0 ||
-	    strcmp(cmd, "rules") == 0 || strcmp(cmd, "drops") == 0) {
+	    strcmp(cmd, "rules") == 0 || strcmp(cmd, "drops") == 0 || strcmp(cmd, "control") == 0) {
 		if (argc)
 			usage_error("'%s' takes no arguments", cmd);
 		return cmd_show(cmd);
