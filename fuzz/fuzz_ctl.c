@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 
 /* The manager's request handlers are static: compile them in here. */
@@ -108,7 +109,7 @@ static void check_queue(const struct client *c)
 
 /* What the client received: every complete line is an object with "ok"
  * (the daemon sends no events without a switch).  Passed fds are closed. */
-static void read_replies(int fd, struct netvm_ctl_conn *in)
+static void read_replies(struct netvm_ctl_conn *in)
 {
 	json_t *rep;
 	int got, pfd;
@@ -126,11 +127,18 @@ static void read_replies(int fd, struct netvm_ctl_conn *in)
 	}
 }
 
-static int unread(int fd)
+/* What level-triggered epoll would report for @c on @fd. */
+static uint32_t ready(const struct client *c, int fd)
 {
-	int n = 0;
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	uint32_t ev = 0;
+	int unread = 0;
 
-	return ioctl(fd, FIONREAD, &n) < 0 ? 0 : n;
+	if ((c->events & EPOLLIN) && ioctl(fd, FIONREAD, &unread) == 0 && unread > 0)
+		ev |= EPOLLIN;
+	if ((c->events & EPOLLOUT) && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+		ev |= EPOLLOUT;
+	return ev;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -139,6 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct client *c;
 	size_t chunk, off = 0;
 	int sv[2], flags;
+	uint32_t ev;
 
 	if (size < 2)
 		return 0;
@@ -163,22 +172,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (w <= 0)
 			break;
 		off += (size_t)w;
-		/* As level-triggered epoll would: until the manager took it all. */
-		while (c && !c->closing && unread(sv[1]) > 0) {
-			uint32_t ev = EPOLLIN | (c->out ? EPOLLOUT : 0);
+		while (c && (ev = ready(c, sv[1])) != 0) {
 			if (!client_event(&m, c, ev, now_ms()))
 				c = NULL; /* closed: oversized line, overflow */
 			else
 				check_queue(c);
+			if (flags & FL_READ)
+				read_replies(&in);
 		}
-		if (flags & FL_READ)
-			read_replies(sv[0], &in);
 	}
 	if (c && (flags & FL_TICK))
 		tick(&m, now_ms() + 86400000); /* past every timeout: closed unless an NF */
 	while (m.clients)
 		client_close(&m, m.clients);
-	read_replies(sv[0], &in);
+	read_replies(&in);
 	netvm_ctl_conn_free(&in);
 	close(sv[0]);
 	if (d.ctl.connections != 0)

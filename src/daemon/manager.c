@@ -743,10 +743,15 @@ static const char *duration(uint32_t ms, char *buf, size_t len)
 	return buf;
 }
 
-/* Watch for input unless closing, and for room to write while replies wait. */
+/*
+ * While replies wait, watch for room to write them and read no more
+ * requests: a client that does not read its replies then costs nothing
+ * more (idle_timeout ends it), and the manager's work for one client is
+ * bounded by what one read brings in.
+ */
 static int watch(struct manager *m, struct client *c)
 {
-	uint32_t want = (c->closing ? 0 : EPOLLIN) | (c->out ? EPOLLOUT : 0);
+	uint32_t want = c->out ? EPOLLOUT : c->closing ? 0 : EPOLLIN;
 	struct epoll_event ev = {.events = want, .data.ptr = c};
 
 	if (want == c->events)

@@ -59,7 +59,9 @@ def wait_for(what, fn, timeout=20.0, interval=0.02):
 class Platform:
     """A netvmd with its NFs, in a scratch directory, torn down on exit."""
 
-    def __init__(self, config_text, name="t"):
+    def __init__(self, config_text, name="t", daemon_prefix=()):
+        """daemon_prefix: a wrapper command for netvmd, such as prlimit."""
+        self.daemon_prefix = daemon_prefix
         self.dir = tempfile.mkdtemp(prefix=f"netvm-{name}-")
         self.sock = os.path.join(self.dir, "netvm.sock")
         self.config = os.path.join(self.dir, "netvm.yaml")
@@ -74,7 +76,7 @@ class Platform:
 
     def __enter__(self):
         self.daemon_log = open(self.path("netvmd.log"), "w+")
-        self.daemon = subprocess.Popen([binary("netvmd"), "-c", self.config],
+        self.daemon = subprocess.Popen([*self.daemon_prefix, binary("netvmd"), "-c", self.config],
                                        stdout=self.daemon_log, stderr=subprocess.STDOUT)
         try:
             wait_for("the daemon's control socket", self._daemon_up, timeout=15)
