@@ -12,7 +12,8 @@
  * reads are exercised too.  Byte 1 holds flags: FL_ADMIN (else the peer may
  * not change the configuration), FL_READ (read the replies as they come;
  * else they pile up, and with FL_SMALL_BUF the queue overflows), FL_TICK
- * (end with a tick far in the future: the timeouts).
+ * (end with a tick far in the future: the timeouts), FL_VM (a VM's channel,
+ * bound to service fw: only attach and detach are allowed).
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -24,7 +25,7 @@
 /* The manager's request handlers are static: compile them in here. */
 #include "daemon/manager.c"
 
-enum { FL_ADMIN = 1, FL_READ = 2, FL_TICK = 4, FL_SMALL_BUF = 8 };
+enum { FL_ADMIN = 1, FL_READ = 2, FL_TICK = 4, FL_SMALL_BUF = 8, FL_VM = 16 };
 
 static const char config[] =
     "ports:\n"
@@ -166,6 +167,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!c)
 		fatal("client_new");
 	c->admin = flags & FL_ADMIN;
+	if (flags & FL_VM)
+		c->bound_svc = 0; /* a VM's channel, as vm_bind leaves it */
 	while (c && off < size) {
 		size_t n = size - off < chunk ? size - off : chunk;
 		ssize_t w = write(sv[0], data + off, n);

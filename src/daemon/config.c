@@ -1018,7 +1018,7 @@ static void set_defaults(struct netvm_config *cfg)
 	cfg->switch_core = -1;
 	cfg->nf_stall_ms = 100;
 	cfg->ctl.admin_reserve = 8;
-	cfg->ctl.idle_timeout_ms = 120000;
+	cfg->ctl.idle_timeout_ms = 60000;
 	cfg->ctl.request_timeout_ms = 5000;
 	cfg->ctl.queue_limit = 1000000;
 	cfg->ctl.max_connections = cfg->max_nfs + CFG_CONTROL_SPARE; /* again for max_nfs */

@@ -975,7 +975,8 @@ static void timed_out(struct manager *m, struct client *c, int64_t now, const ch
 }
 
 /* Every TICK_MS: NFs the switch wants cut off, and connections past their
- * time.  An attached NF's connection never times out. */
+ * time.  An attached NF's connection never times out, nor does a VM's
+ * channel: its guest may take long to boot (netvmctl vm start bounds that). */
 static void tick(struct manager *m, int64_t now)
 {
 	const struct cfg_control *ctl = &m->d->cfg.ctl;
@@ -992,6 +993,8 @@ static void tick(struct manager *m, int64_t now)
 			}
 			continue;
 		}
+		if (c->bound_svc >= 0)
+			continue;
 		if (ctl->request_timeout_ms && c->partial_ms &&
 		    now - c->partial_ms >= ctl->request_timeout_ms) {
 			snprintf(why, sizeof(why), "request not complete within %s",

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 
-from netvmtest import Platform, TestFailure, binary, check, cpu_seconds, wait_for
+from netvmtest import Platform, TestFailure, binary, check, cpu_seconds, require, wait_for
 
 AS_NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
 ADMIN_GROUP = "netvm-test-adm"
@@ -131,6 +131,7 @@ def test_management_needs_authority():
     """Mutating commands from nobody (a socket_group member) and from an
     attached NF's connection are refused with EPERM and change nothing; root
     and admin_group members (supplementary or primary) may."""
+    require(os.geteuid() == 0, "setpriv, groupadd and socket_group need root")
     with admin_group() as group:
         pf = Platform(AUTH_CFG.format(group=group, status="any"), "auth")
         os.chmod(pf.dir, 0o750)  # the socket's directory: group nogroup may enter
@@ -178,6 +179,7 @@ def test_management_needs_authority():
 
 def test_status_access_admin():
     """status_access: admin keeps the status from non-admins."""
+    require(os.geteuid() == 0, "setpriv, groupadd and socket_group need root")
     with admin_group() as group:
         pf = Platform(AUTH_CFG.format(group=group, status="admin"), "status-admin")
         os.chmod(pf.dir, 0o750)
@@ -431,6 +433,7 @@ def test_connection_limit_refusal():
     """Past max_connections a newcomer gets one clear error line and is
     closed; admins still get in through the reserve; the attached NF keeps
     forwarding."""
+    require(os.geteuid() == 0, "setpriv, groupadd and socket_group need root")
     pf = Platform(LIMIT_CFG, "limit")
     os.chmod(pf.dir, 0o750)
     with pf:
@@ -502,10 +505,13 @@ services: [t]
 
 def test_control_timeouts():
     """An idle connection and a half-sent request are closed with a reason;
-    the attached NF, idle longer, is not."""
+    the attached NF and a VM's channel, idle longer, are not."""
     with Platform(TIMEOUT_CFG, "timeouts") as pf:
         nf = pf.start_nf("nf-forward", "--service", "t")
         pf.wait_nfs(1)
+        vm = connect(pf)  # as netvmctl vm start leaves it for QEMU
+        vm.sendall(b'{"cmd":"vm_bind","service":"t"}\n')
+        check(json.loads(vm.makefile("rb").readline())["ok"], "vm_bind")
         t0 = time.monotonic()
         idle, slow, asked = connect(pf), SlowClients(pf, 1, 0.05), connect(pf)
         slow.start()
@@ -538,10 +544,12 @@ def test_control_timeouts():
         check(got["idle"][1] >= 1.0 and got["slow"][1] >= 0.5, f"closed too early: {got}")
         st = pf.status()
         check(len(pf.running_nfs()) == 1 and nf.poll() is None, "the idle NF was cut off")
+        check(until_closed(vm)() is None, "the VM's channel was closed")
+        vm.close()
         check(st["control"]["timed_out"] == 3, f"{st['control']}")
     return (f"idle closed after {got['idle'][1]:.2f} s, half-sent request after "
             f"{got['slow'][1]:.2f} s ({slow.sent} bytes, one every 50 ms), answered-then-idle "
-            f"after {got['asked'][1]:.2f} s; the NF stays; timed_out 3")
+            f"after {got['asked'][1]:.2f} s; the NF and a VM's channel stay; timed_out 3")
 
 
 def test_unread_replies_overflow():

@@ -167,7 +167,7 @@ static void check_defaults(const struct netvm_config *cfg)
 	assert_false(cfg->status_admin);
 	assert_int_equal(cfg->ctl.max_connections, 16 + 64);
 	assert_int_equal(cfg->ctl.admin_reserve, 8);
-	assert_int_equal(cfg->ctl.idle_timeout_ms, 120000);
+	assert_int_equal(cfg->ctl.idle_timeout_ms, 60000);
 	assert_int_equal(cfg->ctl.request_timeout_ms, 5000);
 	assert_int_equal(cfg->ctl.queue_limit, 1000000);
 }
