@@ -59,9 +59,10 @@ int fw_rules_parse(const char *name, const char *text, struct fw_ruleset *rs, ch
 		   size_t errlen);
 
 /*
- * Decide a frame: @return true to allow.  Counts the hit on the deciding
- * rule, or in default_hits (non-IP frames in non_ip too), or in
- * malformed[reason] when the malformed policy decides.
+ * Decide a frame: @return true to allow.  A malformed or evasive frame is
+ * counted in malformed[reason] and, by default, denied there, before any
+ * rule; otherwise (and with "malformed allow") the hit is counted on the
+ * deciding rule or in default_hits (non-IP frames in non_ip too).
  */
 bool fw_check(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len);
 

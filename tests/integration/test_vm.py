@@ -47,6 +47,13 @@ def start_vm(pf, service, *nf_args, name=None, prefix=(), accel="tcg", image=Non
     return p
 
 
+def vm_output(vm):
+    """What netvmctl vm start (and QEMU through it) printed so far."""
+    vm.out.flush()
+    vm.out.seek(0)
+    return vm.out.read()
+
+
 def console_text(vm):
     try:
         with open(vm.console, errors="replace") as f:
@@ -235,6 +242,7 @@ def test_vm_killed_midstream():
     with Platform(KILL_CFG, "vmkill") as pf:
         vm = start_vm(pf, "vm")
         wait_vm_attached(pf, vm, "vm")
+        wait_for("netvmctl to see the NF attached", lambda: "attached as" in vm_output(vm))
         wait_for("traffic through the VM NF",
                  lambda: sum(n["tx"] for n in pf.running_nfs()) > 2000, timeout=60)
         before = pf.status()["nfs"][0]
@@ -392,12 +400,6 @@ def standin_env(mode):
     # The one-instruction probe would send auto straight to TCG here (no
     # /dev/kvm): skip it, as on the hosts where it passes.
     return {"NETVM_KVM_PROBE": "pass", "NETVM_STANDIN": mode, "NETVM_QEMU": STANDIN}
-
-
-def vm_output(vm):
-    vm.out.flush()
-    vm.out.seek(0)
-    return vm.out.read()
 
 
 def test_vm_auto_falls_back_from_broken_kvm():
