@@ -171,6 +171,8 @@ int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd
 	sl->pid = pid;
 	sl->guest = wake_fd >= 0;
 	sl->wake_fd = wake_fd;
+	if (s >= atomic_load_explicit(&d->slots_used, memory_order_relaxed))
+		atomic_store_explicit(&d->slots_used, s + 1, memory_order_release);
 	atomic_store_explicit(&sl->state, SLOT_RUNNING, memory_order_release);
 	return sl->instance;
 }

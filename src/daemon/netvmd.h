@@ -159,6 +159,7 @@ struct netvmd {
 	struct port_stage *port_stage;
 	uint32_t nslots;
 	struct nf_slot *slots;
+	_Atomic uint32_t slots_used; /* 1 + the highest slot ever opened (manager writes) */
 	_Atomic(struct route_table *) rt;
 	_Atomic uint64_t epoch; /* rounds completed by the switch */
 	_Atomic bool stop;

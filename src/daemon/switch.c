@@ -23,6 +23,13 @@
 
 #define SW_BURST 32
 
+/* Slots ever used: the manager fills the lowest free slot first, so with
+ * max_nfs 1024 and a few NFs the switch looks at a few slots, not 1024. */
+static inline uint32_t slots_used(struct netvmd *d)
+{
+	return atomic_load_explicit(&d->slots_used, memory_order_acquire);
+}
+
 static inline void drop_in(struct netvm_pool *pool, uint32_t buf, uint64_t *cause)
 {
 	netvm_pool_free(pool, buf);
@@ -384,11 +391,11 @@ static void reap_slot(struct netvmd *d, const struct route_table *rt, uint32_t s
 uint32_t switch_round(struct netvmd *d)
 {
 	const struct route_table *rt = atomic_load_explicit(&d->rt, memory_order_acquire);
-	uint32_t work = 0;
+	uint32_t used = slots_used(d), work = 0;
 
 	for (uint16_t p = 0; p < d->nports; p++)
 		work += poll_port(d, rt, p);
-	for (uint32_t s = 0; s < d->nslots; s++) {
+	for (uint32_t s = 0; s < used; s++) {
 		struct nf_slot *sl = &d->slots[s];
 		int st = atomic_load_explicit(&sl->state, memory_order_acquire);
 		if (st == SLOT_RUNNING || st == SLOT_LEAVING) {
@@ -402,7 +409,7 @@ uint32_t switch_round(struct netvmd *d)
 		}
 	}
 	d->congested = false;
-	for (uint32_t s = 0; s < d->nslots; s++) {
+	for (uint32_t s = 0; s < used; s++) {
 		struct nf_slot *sl = &d->slots[s];
 		if (sl->pend_head != sl->pend_tail) {
 			flush_slot(d, s);
@@ -421,7 +428,7 @@ static bool switch_idle(void *arg)
 {
 	struct netvmd *d = arg;
 
-	for (uint32_t s = 0; s < d->nslots; s++) {
+	for (uint32_t s = 0; s < slots_used(d); s++) {
 		struct nf_slot *sl = &d->slots[s];
 		int st = atomic_load_explicit(&sl->state, memory_order_acquire);
 		if (st == SLOT_GONE || sl->pend_head != sl->pend_tail ||
@@ -464,7 +471,7 @@ static void *switch_main(void *arg)
 				fds[nfds++] =
 				    (struct pollfd){.fd = port->wait_fd, .events = POLLIN};
 		}
-		for (uint32_t s = 0; s < d->nslots; s++)
+		for (uint32_t s = 0; s < slots_used(d); s++)
 			nap |=
 			    d->slots[s].domain && atomic_load(&d->slots[s].state) == SLOT_RUNNING;
 		/* With watchable ports only, nap for a while anyway (nap.h), or
