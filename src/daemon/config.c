@@ -19,16 +19,19 @@
 
 #include <netvm/netvm.h>
 
+#include "common/parse.h"
 #include "daemon/config.h"
+#include "ports/port.h"
 
 /* Bounds on list lengths: ids travel in 16-bit fields, and a typo should
  * not make the daemon allocate gigabytes. */
-#define CFG_MAX_PORTS	 1024
-#define CFG_MAX_SERVICES 4096
-#define CFG_MAX_CHAINS	 4096
-#define CFG_MAX_HOPS	 64
-#define CFG_MAX_RULES	 65536
-#define CFG_MAX_FILE	 (16u << 20)
+#define CFG_MAX_PORTS	  1024
+#define CFG_MAX_SERVICES  4096
+#define CFG_MAX_CHAINS	  4096
+#define CFG_MAX_HOPS	  64
+#define CFG_MAX_RULES	  65536
+#define CFG_MAX_FILE	  (16u << 20)
+#define CFG_MAX_PORT_OPTS 64
 /* Control connections beyond max_nfs by default: every NF holds one, and
  * netvmctl, VM starts and monitoring need some too. */
 #define CFG_CONTROL_SPARE 64
@@ -145,63 +148,15 @@ static yaml_node_t *map_get(struct ctx *c, const yaml_node_t *map, const char *k
 	return NULL;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n >= NETVM_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
-			return false;
-	return true;
-}
-
 static int get_name(struct ctx *c, const yaml_node_t *n, const char *what, char *out)
 {
 	if (want_scalar(c, n, what))
 		return -1;
-	if (!valid_name(sval(n)))
+	if (!netvm_valid_name(sval(n)))
 		return fail(c, n,
 			    "%s '%s' is not a valid name (1..%d characters of A-Z a-z 0-9 _ . -)",
 			    what, sval(n), NETVM_NAME_MAX - 1);
 	strcpy(out, sval(n));
-	return 0;
-}
-
-/*
- * Decimal unsigned integer, optionally with a k/M/G (10^3/6/9) suffix.
- * Rejects signs, junk and overflow.  Returns 0 or -1.
- */
-static int parse_u64(const char *s, bool suffix, uint64_t *out)
-{
-	uint64_t v = 0, mul = 1;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (suffix && *s) {
-		if (*s == 'k' || *s == 'K')
-			mul = 1000;
-		else if (*s == 'M')
-			mul = 1000000;
-		else if (*s == 'G')
-			mul = 1000000000;
-		else
-			return -1;
-		s++;
-		if (v > UINT64_MAX / mul)
-			return -1;
-		v *= mul;
-	}
-	if (*s)
-		return -1;
-	*out = v;
 	return 0;
 }
 
@@ -212,7 +167,7 @@ static int get_uint(struct ctx *c, const yaml_node_t *n, const char *what, uint6
 
 	if (want_scalar(c, n, what))
 		return -1;
-	if (parse_u64(sval(n), suffix, &v) || v < min || v > max) {
+	if (netvm_parse_u64(sval(n), suffix, &v) || v < min || v > max) {
 		if (max == UINT64_MAX && min == 0)
 			return fail(c, n, "%s must be a non-negative integer%s, got '%s'", what,
 				    suffix ? " (suffixes k, M, G allowed)" : "", sval(n));
@@ -274,11 +229,7 @@ static int get_bool(struct ctx *c, const yaml_node_t *v, const char *what, bool 
 {
 	if (want_scalar(c, v, what))
 		return -1;
-	if (!strcmp(sval(v), "true") || !strcmp(sval(v), "yes"))
-		*out = true;
-	else if (!strcmp(sval(v), "false") || !strcmp(sval(v), "no"))
-		*out = false;
-	else
+	if (netvm_parse_bool(sval(v), out))
 		return fail(c, v, "%s must be true or false, got '%s'", what, sval(v));
 	return 0;
 }
@@ -392,102 +343,21 @@ static bool valid_type(const char *s)
 	return true;
 }
 
-/* An interface name as the kernel takes it: 1..15 bytes, no '/', ':' or space. */
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n >= CFG_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || *s <= ' ' || *s == 0x7f)
-			return false;
-	return true;
-}
-
-/* The keys that belong to the port types the loader knows. */
-static bool is_key(const char *key, const char *const *keys)
-{
-	for (; *keys; keys++)
-		if (!strcmp(key, *keys))
-			return true;
-	return false;
-}
-
-static const char *const gen_keys[] = {"size", "flows", "rate", "count", NULL};
-static const char *const pcap_keys[] = {"read", "write", NULL};
-static const char *const if_keys[] = {"ifname", "promisc", "mode", "queue", "zerocopy", NULL};
-static const char *const xdp_only_keys[] = {"mode", "queue", "zerocopy", NULL};
-
-static int parse_if_key(struct ctx *c, yaml_node_t *k, yaml_node_t *v, struct cfg_port *pt,
-			bool is_xdp, bool is_afp)
-{
-	const char *key = sval(k);
-	bool b = false;
-
-	if (is_key(key, xdp_only_keys) && !is_xdp && (is_afp || !strcmp(pt->type, "tap")))
-		return fail(c, k, "key '%s' does not apply to %s port '%s'", key, pt->type,
-			    pt->name);
-	if (!strcmp(key, "ifname")) {
-		if (want_scalar(c, v, "port ifname"))
-			return -1;
-		if (!valid_ifname(sval(v)))
-			return fail(c, v,
-				    "port '%s': ifname '%s' is not a valid interface name (1..%d "
-				    "characters, no '/', ':' or spaces)",
-				    pt->name, sval(v), CFG_IFNAME_MAX - 1);
-		strcpy(pt->ifname, sval(v));
-	} else if (!strcmp(key, "promisc")) {
-		if (!strcmp(pt->type, "tap") || is_xdp)
-			return fail(c, k, "key '%s' does not apply to %s port '%s'", key, pt->type,
-				    pt->name);
-		char what[NETVM_NAME_MAX + 32];
-		snprintf(what, sizeof(what), "port '%s': promisc", pt->name);
-		if (get_bool(c, v, what, &b))
-			return -1;
-		pt->promisc = b;
-	} else if (!strcmp(key, "mode")) {
-		if (want_scalar(c, v, "port mode"))
-			return -1;
-		if (!strcmp(sval(v), "auto"))
-			pt->mode = CFG_XDP_AUTO;
-		else if (!strcmp(sval(v), "native") || !strcmp(sval(v), "drv"))
-			pt->mode = CFG_XDP_NATIVE;
-		else if (!strcmp(sval(v), "skb") || !strcmp(sval(v), "generic"))
-			pt->mode = CFG_XDP_SKB;
-		else
-			return fail(c, v, "port '%s': mode must be auto, native or skb, got '%s'",
-				    pt->name, sval(v));
-	} else if (!strcmp(key, "queue")) {
-		if (get_u32(c, v, "port queue", 0, 4095, &pt->queue))
-			return -1;
-	} else {
-		if (want_scalar(c, v, "port zerocopy"))
-			return -1;
-		if (!strcmp(sval(v), "auto"))
-			pt->zerocopy = CFG_ZC_AUTO;
-		else if (!strcmp(sval(v), "yes") || !strcmp(sval(v), "true"))
-			pt->zerocopy = CFG_ZC_YES;
-		else if (!strcmp(sval(v), "no") || !strcmp(sval(v), "false"))
-			pt->zerocopy = CFG_ZC_NO;
-		else
-			return fail(c, v, "port '%s': zerocopy must be auto, yes or no, got '%s'",
-				    pt->name, sval(v));
-	}
-	return 0;
-}
-
+/*
+ * A port: name, type, output and paused are the daemon's; every other key
+ * goes to the backend the type names, which parses and checks it
+ * (port_parse()).  Its error names the key, and the key's line goes first.
+ */
 static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 {
+	struct port_opt opt[CFG_MAX_PORT_OPTS];
+	char msg[512] = "";
 	yaml_node_t *v;
-	bool is_gen, is_pcap, is_if, is_xdp, is_afp;
+	int n = 0;
 
 	if (want_mapping(c, map, "a port") || check_keys(c, map, "port"))
 		return -1;
 	pt->line = line_of(map);
-	pt->size = 64;
-	pt->flows = 1;
-	pt->promisc = true;
 
 	/* Name and type first: every later message names the port. */
 	v = map_get(c, map, "name");
@@ -508,17 +378,16 @@ static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 		return fail(c, v, "port '%s': type '%s' is not valid (1..15 of A-Z a-z 0-9 _)",
 			    pt->name, sval(v));
 	strcpy(pt->type, sval(v));
-	is_gen = !strcmp(pt->type, "gen");
-	is_pcap = !strcmp(pt->type, "pcap");
-	is_xdp = !strcmp(pt->type, "af_xdp");
-	is_afp = !strcmp(pt->type, "af_packet");
-	is_if = is_xdp || is_afp || !strcmp(pt->type, "tap");
+	if (!port_ops_find(pt->type)) {
+		port_types(msg, sizeof(msg));
+		return fail(c, v, "port '%s': unknown type '%s' (known: %s)", pt->name, pt->type,
+			    msg);
+	}
 
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = node(c, p->key);
 		const char *key = sval(k);
-		uint64_t u;
 
 		v = node(c, p->value);
 		if (!strcmp(key, "name") || !strcmp(key, "type"))
@@ -533,47 +402,28 @@ static int parse_port(struct ctx *c, yaml_node_t *map, struct cfg_port *pt)
 				return -1;
 			continue;
 		}
-		bool gen_key = is_key(key, gen_keys);
-		bool pcap_key = is_key(key, pcap_keys);
-		bool if_key = is_key(key, if_keys);
-		if (!gen_key && !pcap_key && !if_key)
-			return fail(c, k, "unknown key '%s' in port '%s'", key, pt->name);
-		/* Keys of another built-in type are typos, not options. */
-		if ((gen_key && (is_pcap || is_if)) || (pcap_key && (is_gen || is_if)) ||
-		    (if_key && (is_gen || is_pcap)))
-			return fail(c, k, "key '%s' does not apply to %s port '%s'", key, pt->type,
-				    pt->name);
-		if (if_key) {
-			if (parse_if_key(c, k, v, pt, is_xdp, is_afp))
-				return -1;
-			continue;
-		}
-		if (!strcmp(key, "size")) {
-			if (get_u32(c, v, "port size", 60, 9000, &pt->size))
-				return -1;
-		} else if (!strcmp(key, "flows")) {
-			if (get_u32(c, v, "port flows", 1, UINT32_MAX, &pt->flows))
-				return -1;
-		} else if (!strcmp(key, "rate")) {
-			if (get_uint(c, v, "port rate", 0, UINT64_MAX, true, &u))
-				return -1;
-			pt->rate = u;
-		} else if (!strcmp(key, "count")) {
-			if (get_uint(c, v, "port count", 0, UINT64_MAX, true, &u))
-				return -1;
-			pt->count = u;
-		} else if (!strcmp(key, "read")) {
-			if (get_path(c, v, "port read", true, pt->read))
-				return -1;
-		} else {
-			if (get_path(c, v, "port write", true, pt->write))
-				return -1;
-		}
+		if (n == CFG_MAX_PORT_OPTS)
+			return fail(c, k, "port '%s': too many options (at most %d)", pt->name,
+				    CFG_MAX_PORT_OPTS);
+		snprintf(msg, sizeof(msg), "port '%s': %s", pt->name, key);
+		if (want_scalar(c, v, msg))
+			return -1;
+		opt[n++] = (struct port_opt){key, sval(v), line_of(k)};
 	}
-	if (is_pcap && !pt->read[0] && !pt->write[0])
-		return fail(c, map, "pcap port '%s' needs 'read' or 'write'", pt->name);
-	if (is_if && !pt->ifname[0])
-		return fail(c, map, "%s port '%s' needs 'ifname'", pt->type, pt->name);
+	struct port_args a = {.port = pt->name,
+			      .type = pt->type,
+			      .dir = c->dir,
+			      .opt = opt,
+			      .n = n,
+			      .err = msg,
+			      .errlen = sizeof(msg)};
+	pt->conf = port_parse(&a);
+	if (!pt->conf) {
+		if (c->errlen)
+			snprintf(c->err, c->errlen, "%s:%d: %s", c->name,
+				 a.bad >= 0 ? opt[a.bad].line : pt->line, msg);
+		return -1;
+	}
 	return 0;
 }
 
@@ -622,7 +472,7 @@ static int get_id(struct ctx *c, yaml_node_t *v, bool group, const char *what, u
 
 	if (want_scalar(c, v, what))
 		return -1;
-	if (parse_u64(sval(v), false, &num) == 0 && num < UINT32_MAX) {
+	if (netvm_parse_u64(sval(v), false, &num) == 0 && num < UINT32_MAX) {
 		*id = (uint32_t)num;
 	} else if (group) {
 		struct group *g = getgrnam(sval(v));
@@ -879,35 +729,17 @@ static int parse_rules(struct ctx *c, yaml_node_t *seq)
  * A duration: digits with the unit "ms" or "s" (none: seconds); 0 means
  * never.  Stored in milliseconds, at most one day.
  */
+/* A duration such as 5s or 500ms (none: seconds); 0 means never. */
 static int get_duration(struct ctx *c, const yaml_node_t *n, const char *what, uint32_t *ms)
 {
-	const uint64_t day_ms = 86400000;
-	uint64_t v, scale = 0;
-	char digits[24];
-	const char *s;
-	size_t nd;
-
 	if (want_scalar(c, n, what))
 		return -1;
-	s = sval(n);
-	nd = strspn(s, "0123456789");
-	if (!strcmp(s + nd, "ms"))
-		scale = 1;
-	else if (!strcmp(s + nd, "s") || !s[nd])
-		scale = 1000;
-	if (!scale || !nd || nd >= sizeof(digits))
-		goto bad;
-	memcpy(digits, s, nd);
-	digits[nd] = '\0';
-	if (parse_u64(digits, false, &v) || v > day_ms / scale)
-		goto bad;
-	*ms = (uint32_t)(v * scale);
-	return 0;
-bad:
+	if (netvm_parse_duration_ms(sval(n), ms) == 0)
+		return 0;
 	return fail(c, n,
 		    "%s must be a duration such as 5s or 500ms (0: never, at most a day), "
 		    "got '%s'",
-		    what, s);
+		    what, sval(n));
 }
 
 static int parse_control(struct ctx *c, yaml_node_t *map, yaml_node_t **max_conn)
@@ -1056,8 +888,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 		return -1;
 	if (val[K_RING]) {
 		uint64_t v;
-		if (!is_scalar(val[K_RING]) || parse_u64(sval(val[K_RING]), false, &v) || v < 64 ||
-		    v > 65536 || (v & (v - 1)))
+		if (!is_scalar(val[K_RING]) || netvm_parse_u64(sval(val[K_RING]), false, &v) ||
+		    v < 64 || v > 65536 || (v & (v - 1)))
 			return fail(c, val[K_RING],
 				    "ring_size must be a power of two between 64 and 65536, got %s",
 				    is_scalar(val[K_RING]) ? sval(val[K_RING]) : kind(val[K_RING]));
@@ -1280,6 +1112,8 @@ void netvm_config_free(struct netvm_config *cfg)
 		return;
 	for (int i = 0; i < cfg->nchains && cfg->chains; i++)
 		free(cfg->chains[i].hops);
+	for (int i = 0; i < cfg->nports && cfg->ports; i++)
+		free(cfg->ports[i].conf);
 	free(cfg->ports);
 	free(cfg->services);
 	free(cfg->chains);

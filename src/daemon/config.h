@@ -14,32 +14,16 @@
 
 enum cfg_hugepages { CFG_HUGE_AUTO = 0, CFG_HUGE_YES, CFG_HUGE_NO };
 
-/* af_xdp attach mode and zero-copy choice ("auto" tries the fast one first). */
-enum cfg_xdp_mode { CFG_XDP_AUTO = 0, CFG_XDP_NATIVE, CFG_XDP_SKB };
-enum cfg_zerocopy { CFG_ZC_AUTO = 0, CFG_ZC_YES, CFG_ZC_NO };
-
-#define CFG_IFNAME_MAX 16 /* IFNAMSIZ */
-
+/* A port: what the daemon itself needs.  Its backend's options (ifname,
+ * rate, read, ...) are parsed by the backend when the file is loaded
+ * (port_parse() in src/ports/port.c) into conf. */
 struct cfg_port {
 	char name[NETVM_NAME_MAX];
-	char type[16];		     /* "gen", "pcap", "tap", ... (checked by the port layer) */
+	char type[16];		     /* a backend's type ("gen", "pcap", "tap", ...) */
 	char output[NETVM_NAME_MAX]; /* port where chains end; "" = this port */
 	bool paused;		     /* start with receiving paused (netvmctl port start) */
 	int line;
-	/* gen */
-	uint32_t size;	/* frame size, default 64 */
-	uint32_t flows; /* distinct flows, default 1 */
-	uint64_t rate;	/* packets per second, 0 = as fast as possible */
-	uint64_t count; /* packets to send, 0 = unlimited */
-	/* pcap */
-	char read[PATH_MAX];  /* file to read, "" = none */
-	char write[PATH_MAX]; /* file to write, "" = discard */
-	/* tap, af_packet, af_xdp */
-	char ifname[CFG_IFNAME_MAX]; /* interface (required for these types) */
-	bool promisc;		     /* af_packet: promiscuous mode, default true */
-	enum cfg_xdp_mode mode;	     /* af_xdp: native or skb (generic) XDP */
-	uint32_t queue;		     /* af_xdp: queue id, default 0 */
-	enum cfg_zerocopy zerocopy;  /* af_xdp: zero-copy auto | yes | no */
+	void *conf; /* the backend's parsed options (freed with free()) */
 };
 
 #define CFG_MAX_IDS 16 /* users or groups allowed per service */

@@ -16,7 +16,9 @@ static int open_ports(struct netvmd *d)
 	if (!d->ports || !d->port_stage)
 		return -ENOMEM;
 	for (uint16_t i = 0; i < d->nports; i++) {
-		int ret = port_open(&d->ports[i], i, &d->cfg.ports[i], &d->pool);
+		const struct cfg_port *c = &d->cfg.ports[i];
+		int ret =
+		    port_open(&d->ports[i], i, c->name, port_ops_find(c->type), c->conf, &d->pool);
 		if (ret < 0) {
 			while (i-- > 0)
 				port_close(&d->ports[i]);

@@ -24,7 +24,7 @@
 #include <netvm/region.h>
 #include <netvm/match.h>
 #include "config.h"
-#include "pool.h"
+#include "ports/pool.h"
 #include "ports/port.h"
 
 #define SW_STAGE 64 /* descriptors staged per destination before a flush */

@@ -25,34 +25,45 @@ const struct port_ops *port_ops_find(const char *type)
 	return NULL;
 }
 
-int port_open(struct netvm_port *port, uint16_t id, const struct cfg_port *cfg,
-	      struct netvm_pool *pool)
+void port_types(char *buf, size_t len)
 {
-	const struct port_ops *ops = port_ops_find(cfg->type);
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_BACKENDS && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+					 backends[i]->type);
+}
+
+void *port_parse(struct port_args *a)
+{
+	const struct port_ops *ops = port_ops_find(a->type);
+	char known[128];
+
+	a->used = 0;
+	a->bad = -1;
+	if (!ops) {
+		port_types(known, sizeof(known));
+		port_args_fail(a, NULL, "unknown type '%s' (known: %s)", a->type, known);
+		return NULL;
+	}
+	return ops->parse(a);
+}
+
+int port_open(struct netvm_port *port, uint16_t id, const char *name, const struct port_ops *ops,
+	      const void *conf, struct netvm_pool *pool)
+{
 	int rc;
 
 	memset(port, 0, sizeof(*port));
-	snprintf(port->name, sizeof(port->name), "%s", cfg->name);
+	snprintf(port->name, sizeof(port->name), "%s", name);
 	port->id = id;
-	port->out_id = id; /* the daemon sets the real one from cfg->output */
+	port->out_id = id; /* the daemon sets the real one from the output */
 	port->pool = pool;
 	port->wait_fd = -1;
 	port->region = pool->region;
-
-	if (!ops) {
-		char known[128] = "";
-		size_t len = 0;
-
-		for (size_t i = 0; i < N_BACKENDS && len < sizeof(known); i++)
-			len += (size_t)snprintf(known + len, sizeof(known) - len, "%s%s",
-						i ? ", " : "", backends[i]->type);
-		LOG_ERR("port", "port '%s': unknown type '%s' (known: %s)", cfg->name, cfg->type,
-			known);
-		return -EINVAL;
-	}
-
 	port->ops = ops;
-	rc = ops->open(port, cfg);
+	rc = ops->open(port, conf);
 	if (rc < 0) {
 		/* Leave the port closed so port_close() is a no-op. */
 		port->ops = NULL;

@@ -135,8 +135,34 @@ fail : {
 }
 }
 
-static int afp_open(struct netvm_port *port, const struct cfg_port *cfg)
+/* The options: the interface, and whether to make it promiscuous. */
+struct afp_conf {
+	char ifname[NETVM_IFNAME_MAX];
+	bool promisc;
+};
+
+static const char *const afp_keys[] = {"ifname", "promisc", NULL};
+
+static void *afp_parse(struct port_args *a)
 {
+	struct afp_conf *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		port_args_fail(a, NULL, "out of memory");
+		return NULL;
+	}
+	c->promisc = true;
+	if (port_arg_ifname(a, "ifname", true, c->ifname) ||
+	    port_arg_bool(a, "promisc", &c->promisc) || port_args_done(a, afp_keys)) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int afp_open(struct netvm_port *port, const void *conf)
+{
+	const struct afp_conf *cfg = conf;
 	struct afp *a = calloc(1, sizeof(*a));
 	uint32_t frame = 2048;
 	int ifindex, rc;
@@ -345,6 +371,8 @@ static void afp_close(struct netvm_port *port)
 
 const struct port_ops port_afpacket_ops = {
     .type = "af_packet",
+    .keys = afp_keys,
+    .parse = afp_parse,
     .open = afp_open,
     .rx_burst = afp_rx_burst,
     .tx_burst = afp_tx_burst,

@@ -39,6 +39,16 @@
 #define XSK_BURST    256
 #define XSK_COMP_MAX 512 /* completions taken per poll */
 
+/* The options (docs/ports.md): "auto" tries the fast choice first. */
+enum xsk_mode { XSK_MODE_AUTO, XSK_MODE_NATIVE, XSK_MODE_SKB };
+enum xsk_zc { XSK_ZC_AUTO, XSK_ZC_YES, XSK_ZC_NO };
+struct xdp_conf {
+	char ifname[NETVM_IFNAME_MAX];
+	enum xsk_mode mode;
+	enum xsk_zc zerocopy;
+	uint32_t queue;
+};
+
 struct xskp {
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
@@ -100,7 +110,7 @@ static void xskp_teardown(struct xskp *x)
 }
 
 /* One attempt at a UMEM + socket with the given flags. */
-static int xskp_try(struct netvm_port *port, struct xskp *x, const struct cfg_port *cfg,
+static int xskp_try(struct netvm_port *port, struct xskp *x, const struct xdp_conf *cfg,
 		    uint32_t xdp_flags, uint16_t bind_flags)
 {
 	struct netvm_region *r = port->region;
@@ -184,8 +194,37 @@ static void xskp_complete(struct netvm_port *port, struct xskp *x)
 		sendto(x->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
 }
 
-static int xskp_open(struct netvm_port *port, const struct cfg_port *cfg)
+static const char *const xdp_keys[] = {"ifname", "mode", "zerocopy", "queue", NULL};
+
+static void *xskp_parse(struct port_args *a)
 {
+	static const char *const modes[] = {"auto", "native", "drv", "skb", "generic", NULL};
+	static const int mode_v[] = {XSK_MODE_AUTO, XSK_MODE_NATIVE, XSK_MODE_NATIVE, XSK_MODE_SKB,
+				     XSK_MODE_SKB};
+	static const char *const zcs[] = {"auto", "yes", "true", "no", "false", NULL};
+	static const int zc_v[] = {XSK_ZC_AUTO, XSK_ZC_YES, XSK_ZC_YES, XSK_ZC_NO, XSK_ZC_NO};
+	struct xdp_conf *c = calloc(1, sizeof(*c));
+	int mode = XSK_MODE_AUTO, zc = XSK_ZC_AUTO;
+
+	if (!c) {
+		port_args_fail(a, NULL, "out of memory");
+		return NULL;
+	}
+	if (port_arg_ifname(a, "ifname", true, c->ifname) ||
+	    port_arg_word(a, "mode", modes, mode_v, &mode) ||
+	    port_arg_word(a, "zerocopy", zcs, zc_v, &zc) ||
+	    port_arg_u32(a, "queue", 0, 4095, &c->queue) || port_args_done(a, xdp_keys)) {
+		free(c);
+		return NULL;
+	}
+	c->mode = (enum xsk_mode)mode;
+	c->zerocopy = (enum xsk_zc)zc;
+	return c;
+}
+
+static int xskp_open(struct netvm_port *port, const void *conf)
+{
+	const struct xdp_conf *cfg = conf;
 	struct netvm_region *r = port->region;
 	struct xskp *x;
 	struct xdp_options opts = {0};
@@ -193,15 +232,15 @@ static int xskp_open(struct netvm_port *port, const struct cfg_port *cfg)
 	uint32_t frame = 1u << r->buf_shift;
 	int rc = -EOPNOTSUPP, ifindex;
 	static const struct {
-		enum cfg_xdp_mode mode;
-		enum cfg_zerocopy zc;
+		enum xsk_mode mode;
+		enum xsk_zc zc;
 		uint32_t xdp_flags;
 		uint16_t bind_flags;
 		const char *name;
 	} tries[] = {
-	    {CFG_XDP_NATIVE, CFG_ZC_YES, XDP_FLAGS_DRV_MODE, XDP_ZEROCOPY, "native"},
-	    {CFG_XDP_NATIVE, CFG_ZC_NO, XDP_FLAGS_DRV_MODE, XDP_COPY, "native"},
-	    {CFG_XDP_SKB, CFG_ZC_NO, XDP_FLAGS_SKB_MODE, XDP_COPY, "skb"},
+	    {XSK_MODE_NATIVE, XSK_ZC_YES, XDP_FLAGS_DRV_MODE, XDP_ZEROCOPY, "native"},
+	    {XSK_MODE_NATIVE, XSK_ZC_NO, XDP_FLAGS_DRV_MODE, XDP_COPY, "native"},
+	    {XSK_MODE_SKB, XSK_ZC_NO, XDP_FLAGS_SKB_MODE, XDP_COPY, "skb"},
 	};
 	const char *mode_name = NULL;
 
@@ -240,8 +279,8 @@ static int xskp_open(struct netvm_port *port, const struct cfg_port *cfg)
 	snprintf(x->ifname, sizeof(x->ifname), "%s", cfg->ifname);
 
 	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		if ((cfg->mode != CFG_XDP_AUTO && cfg->mode != tries[i].mode) ||
-		    (cfg->zerocopy != CFG_ZC_AUTO && cfg->zerocopy != tries[i].zc))
+		if ((cfg->mode != XSK_MODE_AUTO && cfg->mode != tries[i].mode) ||
+		    (cfg->zerocopy != XSK_ZC_AUTO && cfg->zerocopy != tries[i].zc))
 			continue;
 		rc = xskp_try(port, x, cfg, tries[i].xdp_flags, tries[i].bind_flags);
 		if (rc == 0) {
@@ -249,7 +288,7 @@ static int xskp_open(struct netvm_port *port, const struct cfg_port *cfg)
 			break;
 		}
 		LOG_DEBUG("port", "port '%s': af_xdp %s %s on '%s' queue %u: %s", port->name,
-			  tries[i].name, tries[i].zc == CFG_ZC_YES ? "zero-copy" : "copy",
+			  tries[i].name, tries[i].zc == XSK_ZC_YES ? "zero-copy" : "copy",
 			  cfg->ifname, cfg->queue, strerror(-rc));
 	}
 	if (!mode_name) {
@@ -257,11 +296,11 @@ static int xskp_open(struct netvm_port *port, const struct cfg_port *cfg)
 			"port '%s': cannot open AF_XDP on '%s' queue %u (mode %s, zerocopy %s): "
 			"%s; use type af_packet for this interface",
 			port->name, cfg->ifname, cfg->queue,
-			cfg->mode == CFG_XDP_AUTO     ? "auto"
-			: cfg->mode == CFG_XDP_NATIVE ? "native"
-						      : "skb",
-			cfg->zerocopy == CFG_ZC_AUTO  ? "auto"
-			: cfg->zerocopy == CFG_ZC_YES ? "yes"
+			cfg->mode == XSK_MODE_AUTO     ? "auto"
+			: cfg->mode == XSK_MODE_NATIVE ? "native"
+						       : "skb",
+			cfg->zerocopy == XSK_ZC_AUTO  ? "auto"
+			: cfg->zerocopy == XSK_ZC_YES ? "yes"
 						      : "no",
 			strerror(-rc));
 		free(x->held);
@@ -324,6 +363,11 @@ static uint16_t xskp_rx_burst(struct netvm_port *port, struct netvm_desc *d, uin
 	if (xsk_ring_prod__needs_wakeup(&x->fill))
 		recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	return (uint16_t)k;
+}
+
+static void xskp_reap(struct netvm_port *port)
+{
+	xskp_complete(port, port->priv);
 }
 
 static uint16_t xskp_tx_burst(struct netvm_port *port, const struct netvm_desc *d, uint16_t n)
@@ -393,8 +437,11 @@ static void xskp_close(struct netvm_port *port)
 
 const struct port_ops port_afxdp_ops = {
     .type = "af_xdp",
+    .keys = xdp_keys,
+    .parse = xskp_parse,
     .open = xskp_open,
     .rx_burst = xskp_rx_burst,
     .tx_burst = xskp_tx_burst,
+    .reap = xskp_reap,
     .close = xskp_close,
 };

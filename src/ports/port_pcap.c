@@ -5,6 +5,7 @@
  * read file the port never receives; with no write file it discards.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,38 @@ static void pcapp_free(struct pcapp *pp)
 	free(pp);
 }
 
-static int pcapp_open(struct netvm_port *port, const struct cfg_port *cfg)
+/* The options: the files, relative ones taken against the configuration's
+ * directory. */
+struct pcap_conf {
+	char read[PATH_MAX], write[PATH_MAX];
+};
+
+static const char *const pcap_keys[] = {"read", "write", NULL};
+
+static void *pcapp_parse(struct port_args *a)
 {
+	struct pcap_conf *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		port_args_fail(a, NULL, "out of memory");
+		return NULL;
+	}
+	if (port_arg_path(a, "read", c->read) || port_arg_path(a, "write", c->write) ||
+	    port_args_done(a, pcap_keys))
+		goto fail;
+	if (!c->read[0] && !c->write[0]) {
+		port_args_fail(a, NULL, "a pcap port needs 'read' or 'write'");
+		goto fail;
+	}
+	return c;
+fail:
+	free(c);
+	return NULL;
+}
+
+static int pcapp_open(struct netvm_port *port, const void *conf)
+{
+	const struct pcap_conf *cfg = conf;
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcapp *pp = calloc(1, sizeof(*pp));
 
@@ -199,6 +230,8 @@ static void pcapp_close(struct netvm_port *port)
 
 const struct port_ops port_pcap_ops = {
     .type = "pcap",
+    .keys = pcap_keys,
+    .parse = pcapp_parse,
     .open = pcapp_open,
     .rx_burst = pcapp_rx_burst,
     .tx_burst = pcapp_tx_burst,

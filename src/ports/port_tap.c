@@ -29,8 +29,29 @@ struct tapp {
 	char ifname[IFNAMSIZ];
 };
 
-static int tapp_open(struct netvm_port *port, const struct cfg_port *cfg)
+/* The option: the TAP device to create or attach to. */
+struct tap_conf {
+	char ifname[NETVM_IFNAME_MAX];
+};
+
+static const char *const tap_keys[] = {"ifname", NULL};
+
+static void *tapp_parse(struct port_args *a)
 {
+	struct tap_conf *c = calloc(1, sizeof(*c));
+
+	if (!c || port_arg_ifname(a, "ifname", true, c->ifname) || port_args_done(a, tap_keys)) {
+		if (!c)
+			port_args_fail(a, NULL, "out of memory");
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int tapp_open(struct netvm_port *port, const void *conf)
+{
+	const struct tap_conf *cfg = conf;
 	struct tapp *tp = calloc(1, sizeof(*tp));
 	struct ifreq ifr;
 	int rc;
@@ -160,6 +181,8 @@ static void tapp_close(struct netvm_port *port)
 
 const struct port_ops port_tap_ops = {
     .type = "tap",
+    .keys = tap_keys,
+    .parse = tapp_parse,
     .open = tapp_open,
     .rx_burst = tapp_rx_burst,
     .tx_burst = tapp_tx_burst,

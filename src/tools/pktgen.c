@@ -22,34 +22,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/lathist.h"
 #include "common/log.h"
-#include "daemon/config.h"
-#include "daemon/pool.h"
+#include "common/parse.h"
+#include "ports/frame.h"
+#include "ports/pool.h"
 #include "ports/port.h"
 
-#define PG_BURST     32
-#define PG_HDR	     42 /* Ethernet + IPv4 + UDP */
-#define PG_STAMP_OFF PG_HDR
-#define PG_MAGIC     0x4e565047u   /* "NVPG" */
-#define PG_MIN_SIZE  (PG_HDR + 22) /* 64: the stamp fits the smallest frame */
-#define PG_SPORT     1024
-#define PG_DPORT     9
-/* Latency histogram: 16 linear sub-buckets per power of two (about 6 %). */
-#define PG_SUB	   16
-#define PG_BUCKETS (64 * PG_SUB)
-
-struct stamp {
-	uint32_t magic;
-	uint16_t run;
-	uint64_t seq, ts;
-} __attribute__((packed));
-_Static_assert(sizeof(struct stamp) == 22, "stamp layout");
+#define PG_BURST    32
+#define PG_MIN_SIZE FRAME_STAMPED /* 64: the stamp fits the smallest frame */
+#define PG_MAX_OPTS 16
 
 struct side {
 	struct netvm_region region;
 	struct netvm_pool pool;
 	struct netvm_port port;
-	struct cfg_port cfg;
 	int core;
 	pthread_t thr;
 	bool open;
@@ -63,24 +50,19 @@ static struct {
 	uint16_t run;
 	double duration, warmup, interval, drain;
 	bool json, quiet;
-	enum cfg_xdp_mode mode;
-	enum cfg_zerocopy zc;
+	/* the backend's options (ifname is added per side), as in netvmd's
+	 * configuration: --xdp-mode and --zerocopy are mode= and zerocopy= */
+	struct port_opt opt[PG_MAX_OPTS];
+	int nopt;
 	/* threads */
 	struct side tx, rx;
 	_Atomic bool stop_tx, stop_rx;
 	_Atomic uint64_t sent, tx_fail, received, foreign, reordered, dup;
 	uint64_t max_seq;
 	bool any;
-	uint64_t hist[PG_BUCKETS], lat_min, lat_max, lat_n;
-	double lat_sum;
+	struct lathist lat; /* written by the receiver, read after it stopped */
 	_Atomic uint64_t t_first_tx;
-} g = {.type = "af_packet",
-       .size = 64,
-       .flows = 1,
-       .duration = 5,
-       .interval = 1,
-       .drain = 1,
-       .lat_min = UINT64_MAX};
+} g = {.type = "af_packet", .size = 64, .flows = 1, .duration = 5, .interval = 1, .drain = 1};
 
 static volatile sig_atomic_t interrupted;
 
@@ -117,8 +99,11 @@ static void usage(FILE *f)
 		"  -i, --interval SEC    progress every SEC seconds, 0 = none (default 1)\n"
 		"      --tx-core N       pin the sender thread to CPU N\n"
 		"      --rx-core N       pin the receiver thread to CPU N\n"
-		"      --xdp-mode M      af_xdp: auto, native or skb (default auto)\n"
-		"      --zerocopy Z      af_xdp: auto, yes or no (default auto)\n"
+		"      --xdp-mode M      af_xdp: the port option mode=M (auto, native or skb)\n"
+		"      --zerocopy Z      af_xdp: the port option zerocopy=Z (auto, yes or no)\n"
+		"      --opt KEY=VALUE   any other option of the port type, as in netvmd's\n"
+		"                        configuration (docs/ports.md), e.g. promisc=no,\n"
+		"                        queue=1; repeatable\n"
 		"  -j, --json            print the summary as JSON\n"
 		"  -q, --quiet           no progress lines, warnings only\n"
 		"  -h, --help            this text\n"
@@ -136,60 +121,11 @@ static void usage(FILE *f)
 		PG_MIN_SIZE);
 }
 
-static int parse_num(const char *s, uint64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || v < 0)
-		return -1;
-	if (*end == 'k' || *end == 'K')
-		v *= 1e3, end++;
-	else if (*end == 'M')
-		v *= 1e6, end++;
-	else if (*end == 'G')
-		v *= 1e9, end++;
-	if (!strcmp(end, "pps"))
-		end += 3;
-	if (*end)
-		return -1;
-	*out = (uint64_t)llround(v);
-	return 0;
-}
-
-/* ---- frames ---------------------------------------------------------------- */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void build_template(uint8_t *f, uint32_t size)
-{
-	uint8_t *ip = f + 14, *udp = ip + 20;
-	uint32_t sum = 0;
-
-	memset(f, 0, size);
-	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(size - 14));
-	put16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = 17;
-	memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
-	for (int i = 0; i < 20; i += 2)
-		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	put16(ip + 10, (uint16_t)~sum);
-	put16(udp, PG_SPORT);
-	put16(udp + 2, PG_DPORT);
-	put16(udp + 4, (uint16_t)(size - 34));
-}
-
 /* ---- sides ------------------------------------------------------------------ */
 
+/* A region, pool and port of their own for one side: the backend gets the
+ * options as netvmd's configuration would give them (ifname=IFACE plus
+ * --opt/--xdp-mode/--zerocopy), parsed by the backend itself. */
 static int side_open(struct side *s, const char *name, const char *ifname)
 {
 	static const char *const none[] = {NULL};
@@ -203,30 +139,41 @@ static int side_open(struct side *s, const char *name, const char *ifname)
 	    .n_services = 0,
 	    .n_ports = 1,
 	};
+	struct port_opt opt[PG_MAX_OPTS + 1] = {{"ifname", ifname, 0}};
+	char err[512];
+	void *conf;
 	int rc;
 
+	memcpy(opt + 1, g.opt, (size_t)g.nopt * sizeof(*opt));
+	struct port_args a = {.port = name,
+			      .type = g.type,
+			      .opt = opt,
+			      .n = g.nopt + 1,
+			      .err = err,
+			      .errlen = sizeof(err)};
+	conf = port_parse(&a);
+	if (!conf) {
+		fprintf(stderr, "netvm-pktgen: %s\n", err);
+		return -EINVAL;
+	}
 	rc = netvm_region_create(&s->region, &p, none, pname);
 	if (rc < 0)
-		return rc;
+		goto out;
 	if (netvm_pool_init(&s->pool, &s->region) < 0) {
 		netvm_region_unmap(&s->region);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
-	memset(&s->cfg, 0, sizeof(s->cfg));
-	snprintf(s->cfg.name, sizeof(s->cfg.name), "%s", name);
-	snprintf(s->cfg.type, sizeof(s->cfg.type), "%s", g.type);
-	snprintf(s->cfg.ifname, sizeof(s->cfg.ifname), "%s", ifname);
-	s->cfg.promisc = true;
-	s->cfg.mode = g.mode;
-	s->cfg.zerocopy = g.zc;
-	rc = port_open(&s->port, 0, &s->cfg, &s->pool);
+	rc = port_open(&s->port, 0, name, port_ops_find(g.type), conf, &s->pool);
 	if (rc < 0) {
 		netvm_pool_fini(&s->pool);
 		netvm_region_unmap(&s->region);
-		return rc;
+		goto out;
 	}
 	s->open = true;
-	return 0;
+out:
+	free(conf);
+	return rc;
 }
 
 static void side_close(struct side *s)
@@ -278,7 +225,7 @@ static void *tx_main(void *arg)
 	pin(s->core);
 	if (!tmpl)
 		return NULL;
-	build_template(tmpl, g.size);
+	frame_build(tmpl, g.size);
 	atomic_store(&g.t_first_tx, now_ns());
 	while (!atomic_load_explicit(&g.stop_tx, memory_order_relaxed)) {
 		struct netvm_desc d[PG_BURST];
@@ -307,11 +254,8 @@ static void *tx_main(void *arg)
 		got = netvm_pool_alloc_burst(pool, idx, want);
 		for (uint32_t i = 0; i < got; i++) {
 			uint8_t *p = netvm_region_buf(&s->region, idx[i]) + pool->headroom;
-			struct stamp st = {PG_MAGIC, g.run, seq + i, now};
 
-			memcpy(p, tmpl, g.size);
-			put16(p + 34, (uint16_t)(PG_SPORT + flow));
-			memcpy(p + PG_STAMP_OFF, &st, sizeof(st));
+			frame_make(p, tmpl, g.size, flow, g.run, seq + i, now);
 			if (++flow == g.flows)
 				flow = 0;
 			d[i] = (struct netvm_desc){.buf = idx[i],
@@ -330,78 +274,17 @@ static void *tx_main(void *arg)
 		seq += done;
 		tokens -= done;
 		atomic_store_explicit(&g.sent, seq, memory_order_relaxed);
-		/* Give the port a chance to reap completions when it holds buffers. */
+		/* A sender that never receives takes back what was sent here. */
 		if (!done)
-			port->ops->rx_burst(port, d, 0);
+			port_reap(port);
 	}
 	/* Let the port push out what it holds (af_xdp completions). */
 	for (int i = 0; i < 1000 && port->stats.held; i++) {
-		struct netvm_desc d[1];
-
-		port->ops->rx_burst(port, d, 0);
+		port_reap(port);
 		usleep(100);
 	}
 	free(tmpl);
 	return NULL;
-}
-
-static void lat_add(uint64_t ns)
-{
-	unsigned b;
-
-	if (ns < PG_SUB) {
-		b = (unsigned)ns;
-	} else {
-		unsigned msb = 63 - (unsigned)__builtin_clzll(ns);
-		unsigned sub = (unsigned)(ns >> (msb - 4)) & (PG_SUB - 1);
-
-		b = (msb - 3) * PG_SUB + sub;
-		if (b >= PG_BUCKETS)
-			b = PG_BUCKETS - 1;
-	}
-	g.hist[b]++;
-	g.lat_n++;
-	g.lat_sum += (double)ns;
-	if (ns < g.lat_min)
-		g.lat_min = ns;
-	if (ns > g.lat_max)
-		g.lat_max = ns;
-}
-
-/* Lower bound (ns) of bucket @b; the inverse of lat_add's mapping. */
-static double bucket_ns(unsigned b, bool upper)
-{
-	if (b < PG_SUB)
-		return b + (upper ? 1 : 0);
-	unsigned msb = b / PG_SUB + 3, sub = b % PG_SUB;
-	double base = (double)(1ull << msb), step = base / PG_SUB;
-
-	return base + step * (sub + (upper ? 1 : 0));
-}
-
-static double lat_quantile(double q)
-{
-	uint64_t need, seen = 0;
-
-	if (!g.lat_n)
-		return 0;
-	need = (uint64_t)ceil(q * (double)g.lat_n);
-	if (need == 0)
-		need = 1;
-	for (unsigned b = 0; b < PG_BUCKETS; b++) {
-		seen += g.hist[b];
-		if (seen >= need) {
-			/* Middle of the bucket, clamped to what was seen. */
-			double v = (bucket_ns(b, false) + bucket_ns(b, true)) / 2;
-
-			if (v < (double)g.lat_min)
-				v = (double)g.lat_min;
-			if (v > (double)g.lat_max)
-				v = (double)g.lat_max;
-			return v;
-		}
-	}
-	return (double)g.lat_max;
 }
 
 static void *rx_main(void *arg)
@@ -425,14 +308,9 @@ static void *rx_main(void *arg)
 		now = now_ns();
 		for (uint16_t i = 0; i < n; i++) {
 			const uint8_t *p = netvm_region_buf(&s->region, d[i].buf) + d[i].off;
-			struct stamp st;
+			struct frame_stamp st;
 
-			if (d[i].len >= PG_MIN_SIZE) {
-				memcpy(&st, p + PG_STAMP_OFF, sizeof(st));
-			} else {
-				st.magic = 0;
-			}
-			if (st.magic != PG_MAGIC || st.run != g.run) {
+			if (!frame_stamp_get(p, d[i].len, &st) || st.run != g.run) {
 				atomic_fetch_add_explicit(&g.foreign, 1, memory_order_relaxed);
 			} else {
 				if (g.any && st.seq <= g.max_seq) {
@@ -447,7 +325,7 @@ static void *rx_main(void *arg)
 					g.any = true;
 				}
 				if (st.ts && st.ts <= now)
-					lat_add(now - st.ts);
+					lathist_add(&g.lat, now - st.ts);
 				mine++;
 			}
 			netvm_pool_free(&s->pool, d[i].buf);
@@ -475,9 +353,32 @@ static double secs(uint64_t a, uint64_t b)
 	return (double)(b - a) * 1e-9;
 }
 
+/* --opt KEY=VALUE, --xdp-mode M (mode=M) or --zerocopy Z (zerocopy=Z): an
+ * option for the port backend. */
+static int add_opt(int which, char *arg)
+{
+	char *eq = which == 'o' ? strchr(arg, '=') : NULL;
+
+	if (g.nopt == PG_MAX_OPTS) {
+		fprintf(stderr, "netvm-pktgen: at most %d port options\n", PG_MAX_OPTS);
+		return -1;
+	}
+	if (which == 'o' && (!eq || eq == arg)) {
+		fprintf(stderr, "netvm-pktgen: --opt wants KEY=VALUE, got '%s'\n", arg);
+		return -1;
+	}
+	if (eq) {
+		*eq = '\0';
+		g.opt[g.nopt++] = (struct port_opt){arg, eq + 1, 0};
+	} else {
+		g.opt[g.nopt++] = (struct port_opt){which == 'm' ? "mode" : "zerocopy", arg, 0};
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum { O_TXCORE = 256, O_RXCORE, O_MODE, O_ZC, O_DRAIN };
+	enum { O_TXCORE = 256, O_RXCORE, O_MODE, O_ZC, O_DRAIN, O_OPT };
 	static const struct option opts[] = {{"tx", required_argument, NULL, 't'},
 					     {"rx", required_argument, NULL, 'r'},
 					     {"type", required_argument, NULL, 'T'},
@@ -493,6 +394,7 @@ int main(int argc, char **argv)
 					     {"rx-core", required_argument, NULL, O_RXCORE},
 					     {"xdp-mode", required_argument, NULL, O_MODE},
 					     {"zerocopy", required_argument, NULL, O_ZC},
+					     {"opt", required_argument, NULL, O_OPT},
 					     {"json", no_argument, NULL, 'j'},
 					     {"quiet", no_argument, NULL, 'q'},
 					     {"help", no_argument, NULL, 'h'},
@@ -516,21 +418,21 @@ int main(int argc, char **argv)
 			g.type = optarg;
 			break;
 		case 'R':
-			if (parse_num(optarg, &g.rate))
+			if (netvm_parse_u64(optarg, true, &g.rate))
 				goto bad;
 			break;
 		case 's':
-			if (parse_num(optarg, &u) || u < PG_MIN_SIZE || u > 9000)
+			if (netvm_parse_range(optarg, false, PG_MIN_SIZE, 9000, &u))
 				goto bad;
 			g.size = (uint32_t)u;
 			break;
 		case 'f':
-			if (parse_num(optarg, &u) || u < 1 || u > 64512)
+			if (netvm_parse_range(optarg, true, 1, FRAME_FLOWS_MAX, &u))
 				goto bad;
 			g.flows = (uint32_t)u;
 			break;
 		case 'n':
-			if (parse_num(optarg, &g.count) || g.count == 0)
+			if (netvm_parse_range(optarg, true, 1, UINT64_MAX, &g.count))
 				goto bad;
 			break;
 		case 'd':
@@ -555,29 +457,15 @@ int main(int argc, char **argv)
 			break;
 		case O_TXCORE:
 		case O_RXCORE:
-			if (parse_num(optarg, &u) || u > 1023)
+			if (netvm_parse_range(optarg, false, 0, 1023, &u))
 				goto bad;
 			(opt == O_TXCORE ? &g.tx : &g.rx)->core = (int)u;
 			break;
-		case O_MODE:
-			if (!strcmp(optarg, "auto"))
-				g.mode = CFG_XDP_AUTO;
-			else if (!strcmp(optarg, "native"))
-				g.mode = CFG_XDP_NATIVE;
-			else if (!strcmp(optarg, "skb"))
-				g.mode = CFG_XDP_SKB;
-			else
-				goto bad;
-			break;
+		case O_MODE: /* the backend checks the values, as in netvmd's configuration */
 		case O_ZC:
-			if (!strcmp(optarg, "auto"))
-				g.zc = CFG_ZC_AUTO;
-			else if (!strcmp(optarg, "yes"))
-				g.zc = CFG_ZC_YES;
-			else if (!strcmp(optarg, "no"))
-				g.zc = CFG_ZC_NO;
-			else
-				goto bad;
+		case O_OPT:
+			if (add_opt(opt == O_MODE ? 'm' : opt == O_ZC ? 'z' : 'o', optarg) < 0)
+				return 2;
 			break;
 		case 'j':
 			g.json = true;
@@ -604,12 +492,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!port_ops_find(g.type)) {
-		fprintf(stderr, "netvm-pktgen: unknown port type '%s' (af_packet, af_xdp, tap)\n",
+	if (!port_ops_find(g.type) || !strcmp(g.type, "gen") || !strcmp(g.type, "pcap")) {
+		fprintf(stderr,
+			"netvm-pktgen: port type '%s' is not an interface type (af_packet, af_xdp, "
+			"tap)\n",
 			g.type);
 		return 2;
 	}
 	netvm_log_set_level(NETVM_LOG_WARN); /* the ports' open chatter is for netvmd */
+	lathist_reset(&g.lat);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	g.run = (uint16_t)(now_ns() ^ (uint64_t)getpid());
@@ -711,9 +602,11 @@ int main(int argc, char **argv)
 		double tx_mpps = win > 0 ? (double)(tx_meas1 - tx_meas0) / win * 1e-6 : 0;
 		double rx_mpps = win > 0 ? (double)(rx_meas1 - rx_meas0) / win * 1e-6 : 0;
 		double bits = (double)(g.size + 24) * 8; /* + preamble, FCS, gap */
-		double p50 = lat_quantile(0.50) / 1e3, p99 = lat_quantile(0.99) / 1e3;
-		double p999 = lat_quantile(0.999) / 1e3;
-		double avg = g.lat_n ? g.lat_sum / (double)g.lat_n / 1e3 : 0;
+		double p50 = (double)lathist_quantile(&g.lat, 0.50) / 1e3;
+		double p99 = (double)lathist_quantile(&g.lat, 0.99) / 1e3;
+		double p999 = (double)lathist_quantile(&g.lat, 0.999) / 1e3;
+		double avg = g.lat.n ? (double)g.lat.sum / (double)g.lat.n / 1e3 : 0;
+		double lmin = g.lat.n ? (double)g.lat.min / 1e3 : 0, lmax = (double)g.lat.max / 1e3;
 
 		if (g.json) {
 			printf(
@@ -733,9 +626,8 @@ int main(int argc, char **argv)
 			    sent ? 100.0 * (double)loss / (double)sent : 0.0,
 			    (unsigned long long)g.reordered, (unsigned long long)g.dup,
 			    (unsigned long long)g.foreign, (unsigned long long)g.tx_fail, tx_mpps,
-			    rx_mpps, rx_mpps * bits * 1e-3, (unsigned long long)g.lat_n,
-			    g.lat_n ? (double)g.lat_min / 1e3 : 0, avg, p50, p99, p999,
-			    (double)g.lat_max / 1e3);
+			    rx_mpps, rx_mpps * bits * 1e-3, (unsigned long long)g.lat.n, lmin, avg,
+			    p50, p99, p999, lmax);
 		} else {
 			char rate[32] = "unlimited";
 
@@ -764,8 +656,8 @@ int main(int argc, char **argv)
 					       (unsigned long long)g.foreign);
 				printf("  latency us: min %.1f  avg %.1f  p50 %.1f  p99 %.1f  "
 				       "p99.9 %.1f  max %.1f  (%llu samples)\n",
-				       g.lat_n ? (double)g.lat_min / 1e3 : 0, avg, p50, p99, p999,
-				       (double)g.lat_max / 1e3, (unsigned long long)g.lat_n);
+				       lmin, avg, p50, p99, p999, lmax,
+				       (unsigned long long)g.lat.n);
 				printf("rx Mpps: %.4f\n", rx_mpps);
 			} else {
 				printf("tx Mpps: %.4f\n", tx_mpps);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "daemon/pool.h"
+#include "ports/pool.h"
 
 static struct netvm_region region;
 static struct netvm_pool pool;

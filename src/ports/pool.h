@@ -4,8 +4,8 @@
  * never see the free list or the owner table, so nothing an NF writes into
  * the region can corrupt them.  Only the switch thread calls these.
  */
-#ifndef NETVMD_POOL_H
-#define NETVMD_POOL_H
+#ifndef NETVM_POOL_H
+#define NETVM_POOL_H
 
 #include <stdint.h>
 #include <stdbool.h>
