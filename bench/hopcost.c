@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		slot_open(&d, (uint32_t)i, (uint16_t)i, 0, -1);
 		nf[i] = netvm_nf_open_local(&d.region, (uint32_t)i);
 	}
-	route_set_replicas(&d, d.rt_mgr);
+	route_set_replicas(&d, d.mgr.rt);
 
 	/* Lock step: one switch round, then each NF handles what it got. */
 	while (!d.ports[0].rx_done || d.pool.nfree != d.pool.n) {
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	printf("hopcost: %llu packets through %d NFs, %llu delivered, drops %llu\n",
 	       (unsigned long long)d.ports[0].stats.rx, nfs,
 	       (unsigned long long)d.ports[0].stats.tx,
-	       (unsigned long long)(d.drops.ring_full + d.drops.nf_gone + d.drops.no_route));
+	       (unsigned long long)(d.sw.drops.ring_full + d.sw.drops.nf_gone + d.sw.drops.no_route));
 	for (int i = 0; i < nfs; i++)
 		netvm_nf_close_local(nf[i]);
 	netvmd_close(&d);

@@ -22,7 +22,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 
-/* The manager's request handlers are static: compile them in here. */
+/* The connection code is static: compile it in here (commands.c is linked). */
 #include "daemon/manager.c"
 
 enum { FL_ADMIN = 1, FL_READ = 2, FL_TICK = 4, FL_SMALL_BUF = 8, FL_VM = 16 };
@@ -79,13 +79,13 @@ static void reset(void)
 
 	for (uint32_t s = 0; s < d.nslots; s++)
 		atomic_store(&d.slots[s].state, SLOT_FREE);
-	route_free(d.rt_mgr);
+	route_free(d.mgr.rt);
 	rt = route_from_config(&d, err, sizeof(err));
 	if (!rt)
 		fatal(err);
-	d.rt_mgr = rt;
+	d.mgr.rt = rt;
 	atomic_store(&d.rt, rt);
-	d.next_rule_id = rt->nrules;
+	d.mgr.next_rule_id = rt->nrules;
 	for (uint16_t i = 0; i < d.nports; i++)
 		atomic_store(&d.ports[i].rx_paused, true);
 }
@@ -166,9 +166,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c = client_new(&m, sv[1], now_ms()); /* the manager owns sv[1] from here */
 	if (!c)
 		fatal("client_new");
-	c->admin = flags & FL_ADMIN;
+	c->peer.admin = flags & FL_ADMIN;
 	if (flags & FL_VM)
-		c->bound_svc = 0; /* a VM's channel, as vm_bind leaves it */
+		c->peer.bound_svc = 0; /* a VM's channel, as vm_bind leaves it */
 	while (c && off < size) {
 		size_t n = size - off < chunk ? size - off : chunk;
 		ssize_t w = write(sv[0], data + off, n);
@@ -191,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_replies(&in);
 	netvm_ctl_conn_free(&in);
 	close(sv[0]);
-	if (d.ctl.connections != 0)
+	if (d.mgr.ctl.connections != 0)
 		abort();
 	return 0;
 }

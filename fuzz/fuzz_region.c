@@ -14,12 +14,13 @@
  * directory); the first byte picks the trusted or the sandbox domain.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* slot_open() and the daemon state. */
-#include "daemon/manager.c"
+#include "common/log.h"
+#include "daemon/netvmd.h"
 #include "lib/nf_local.h"
 
 static const char config[] = "services:\n"

@@ -12,8 +12,8 @@ static int open_ports(struct netvmd *d)
 {
 	d->nports = (uint16_t)d->cfg.nports;
 	d->ports = calloc(d->nports ? d->nports : 1, sizeof(*d->ports));
-	d->port_stage = calloc(d->nports ? d->nports : 1, sizeof(*d->port_stage));
-	if (!d->ports || !d->port_stage)
+	d->sw.port_stage = calloc(d->nports ? d->nports : 1, sizeof(*d->sw.port_stage));
+	if (!d->ports || !d->sw.port_stage)
 		return -ENOMEM;
 	for (uint16_t i = 0; i < d->nports; i++) {
 		const struct cfg_port *c = &d->cfg.ports[i];
@@ -129,24 +129,24 @@ int netvmd_open(struct netvmd *d)
 		return -ENOMEM;
 	if ((ret = open_ports(d)) < 0)
 		return ret;
-	d->rt_mgr = route_from_config(d, err, sizeof(err));
-	if (!d->rt_mgr) {
+	d->mgr.rt = route_from_config(d, err, sizeof(err));
+	if (!d->mgr.rt) {
 		LOG_ERR("netvmd", "%s", err);
 		return -EINVAL;
 	}
-	d->next_rule_id = d->rt_mgr->nrules; /* configured rules are 1..n */
-	atomic_store(&d->rt, d->rt_mgr);
+	d->mgr.next_rule_id = d->mgr.rt->nrules; /* configured rules are 1..n */
+	atomic_store(&d->rt, d->mgr.rt);
 	return 0;
 }
 
 void netvmd_close(struct netvmd *d)
 {
-	route_free(d->rt_mgr);
-	d->rt_mgr = NULL;
+	route_free(d->mgr.rt);
+	d->mgr.rt = NULL;
 	for (uint16_t i = 0; i < d->nports; i++)
 		port_close(&d->ports[i]);
 	free(d->ports);
-	free(d->port_stage);
+	free(d->sw.port_stage);
 	switch_fini(d);
 	free(d->slots);
 	netvm_pool_fini(&d->pool);
@@ -163,7 +163,7 @@ void netvmd_close(struct netvmd *d)
 	d->svc_domain = NULL;
 	netvm_config_free(&d->cfg);
 	d->ports = NULL;
-	d->port_stage = NULL;
+	d->sw.port_stage = NULL;
 	d->slots = NULL;
 	d->nports = 0;
 	d->nslots = 0;

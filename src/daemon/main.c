@@ -44,7 +44,7 @@ static void print_summary(struct netvmd *d)
 			(unsigned long long)d->ports[i].stats.tx);
 	fprintf(stderr, "netvmd: drops");
 #define SW_DROP_PRINT(name, help)                                                                  \
-	fprintf(stderr, " " #name " %llu", (unsigned long long)d->drops.name);
+	fprintf(stderr, " " #name " %llu", (unsigned long long)d->sw.drops.name);
 	SW_DROP_CAUSES(SW_DROP_PRINT)
 #undef SW_DROP_PRINT
 	fputc('\n', stderr);

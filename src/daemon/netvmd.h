@@ -147,8 +147,33 @@ struct port_stage {
 	struct netvm_desc pend[SW_STAGE];
 };
 
+/* What the switch thread owns: it alone writes these (others read the
+ * counters, relaxed). */
+struct sw_state {
+	struct port_stage *port_stage; /* per port: descriptors staged for tx */
+	struct netvm_doorbell *bell;   /* NFs ring it when the switch sleeps */
+	bool congested;		       /* backpressure: an NF ring is full, hold the ports */
+	uint32_t buf_size;	       /* bytes per buffer, for validation */
+	struct portwatch watch;
+	struct sw_drops drops;
+	uint64_t naps, sleeps; /* times it napped / slept (until rung) when idle */
+	pthread_t thread;
+};
+
+/* What the manager thread owns. */
+struct mgr_state {
+	int next_instance;
+	uint32_t next_rule_id;
+	struct route_table *rt; /* the table it last published */
+	struct ctl_counters ctl;
+};
+
 struct netvmd {
+	/* Read-only once loaded. */
 	struct netvm_config cfg;
+
+	/* Built by netvmd_open(), fixed in size afterwards.  Buffers, pools and
+	 * ports are the switch's (see the threading rules above). */
 	struct netvm_region region; /* domain 0 */
 	struct netvm_pool pool;	    /* domain 0 */
 	uint16_t ndomains;	    /* domains in all, 0 included */
@@ -156,25 +181,17 @@ struct netvmd {
 	uint16_t *svc_domain;	    /* domain of each service */
 	uint16_t nports;
 	struct netvm_port *ports;
-	struct port_stage *port_stage;
 	uint32_t nslots;
 	struct nf_slot *slots;
-	_Atomic uint32_t slots_used; /* 1 + the highest slot ever opened (manager writes) */
-	_Atomic(struct route_table *) rt;
-	_Atomic uint64_t epoch; /* rounds completed by the switch */
+
+	/* Shared by the two threads, by the rules above. */
+	_Atomic uint32_t slots_used;	  /* 1 + the highest slot ever opened (manager writes) */
+	_Atomic(struct route_table *) rt; /* published by the manager */
+	_Atomic uint64_t epoch;		  /* rounds completed by the switch */
 	_Atomic bool stop;
-	struct netvm_doorbell *bell; /* NFs ring it when the switch sleeps */
-	bool congested;		     /* backpressure: an NF ring is full, hold the ports */
-	uint32_t buf_size;	     /* bytes per buffer, for validation */
-	struct portwatch watch;
-	struct sw_drops drops;
-	uint64_t naps, sleeps; /* times the switch napped / slept (until rung) when idle */
-	pthread_t sw_thread;
-	/* manager-only state */
-	int next_instance;
-	uint32_t next_rule_id;
-	struct route_table *rt_mgr; /* the table the manager last published */
-	struct ctl_counters ctl;
+
+	struct sw_state sw;
+	struct mgr_state mgr;
 };
 
 static inline struct netvm_region *domain_region(struct netvmd *d, uint16_t dom)
@@ -195,7 +212,7 @@ static inline struct netvm_pool *domain_pool(struct netvmd *d, uint16_t dom)
 int netvmd_open(struct netvmd *d);
 /* Undo netvmd_open() (also after a partial one) and free the configuration. */
 void netvmd_close(struct netvmd *d);
-/* manager.c: give NF slot @s a fresh pair of rings and mark it RUNNING for
+/* commands.c: give NF slot @s a fresh pair of rings and mark it RUNNING for
  * service @svc; returns the instance number.  @wake_fd >= 0: the NF is in a
  * VM and is woken by a message on that fd (the slot owns it from now). */
 int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd);

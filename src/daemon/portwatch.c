@@ -33,7 +33,7 @@
 /* Wait until armed (efd readable), then copy the fds to watch into @pfd[1..]. */
 static nfds_t wait_armed(struct netvmd *d, struct pollfd *pfd)
 {
-	struct portwatch *w = &d->watch;
+	struct portwatch *w = &d->sw.watch;
 	uint64_t v;
 
 	for (;;) {
@@ -71,7 +71,7 @@ static void *watch_main(void *arg)
 		 * takes the new set at once. */
 		for (nfds_t i = 1; i < n; i++)
 			if (pfd[i].revents) {
-				atomic_store(&d->watch.watching, false);
+				atomic_store(&d->sw.watch.watching, false);
 				switch_kick(d);
 				break;
 			}
@@ -82,7 +82,7 @@ static void *watch_main(void *arg)
 
 int portwatch_start(struct netvmd *d)
 {
-	struct portwatch *w = &d->watch;
+	struct portwatch *w = &d->sw.watch;
 
 	w->fds = calloc((size_t)d->nports + 1, sizeof(*w->fds));
 	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -98,7 +98,7 @@ int portwatch_start(struct netvmd *d)
 
 void portwatch_arm(struct netvmd *d, const struct pollfd *fds, uint32_t n)
 {
-	struct portwatch *w = &d->watch;
+	struct portwatch *w = &d->sw.watch;
 
 	if (!w->running)
 		return;
@@ -116,12 +116,12 @@ void portwatch_arm(struct netvmd *d, const struct pollfd *fds, uint32_t n)
 
 void portwatch_disarm(struct netvmd *d)
 {
-	d->watch.armed = 0;
+	d->sw.watch.armed = 0;
 }
 
 bool portwatch_ready(struct netvmd *d)
 {
-	struct portwatch *w = &d->watch;
+	struct portwatch *w = &d->sw.watch;
 	struct pollfd p[w->armed + 1];
 
 	if (!w->armed)
@@ -134,7 +134,7 @@ bool portwatch_ready(struct netvmd *d)
 
 void portwatch_stop(struct netvmd *d)
 {
-	struct portwatch *w = &d->watch;
+	struct portwatch *w = &d->sw.watch;
 
 	if (w->running) {
 		eventfd_write(w->efd, 1); /* d->stop is set: it returns */

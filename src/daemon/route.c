@@ -213,7 +213,7 @@ void route_publish(struct netvmd *d, struct route_table *rt)
 {
 	struct route_table *old = atomic_exchange(&d->rt, rt);
 
-	d->rt_mgr = rt;
+	d->mgr.rt = rt;
 	switch_quiesce(d);
 	route_free(old);
 }

@@ -71,7 +71,7 @@ static bool cross_domain(struct netvmd *d, uint16_t from, uint16_t to, struct ne
 	uint32_t nb;
 
 	if (!netvm_pool_alloc_burst(dst, &nb, 1)) {
-		drop_in(src, desc->buf, &d->drops.no_buffer);
+		drop_in(src, desc->buf, &d->sw.drops.no_buffer);
 		return false;
 	}
 	memcpy(netvm_region_buf(domain_region(d, to), nb) + dst->headroom,
@@ -151,7 +151,7 @@ static void flush_slot(struct netvmd *d, uint32_t s)
 	struct nf_slot *sl = &d->slots[s];
 	struct netvm_pool *pool = domain_pool(d, sl->domain);
 	int st = atomic_load_explicit(&sl->state, memory_order_acquire);
-	uint64_t *cause = &d->drops.nf_gone;
+	uint64_t *cause = &d->sw.drops.nf_gone;
 	uint32_t sent = 0;
 
 	/* A LEAVING NF still drains its ring until the manager confirms the
@@ -179,11 +179,11 @@ static void flush_slot(struct netvmd *d, uint32_t s)
 			return;
 		}
 		if (slot_stalled(d, sl, s, sent))
-			cause = &d->drops.nf_stalled; /* never hold the ports for it */
+			cause = &d->sw.drops.nf_stalled; /* never hold the ports for it */
 		else if (d->cfg.backpressure && st == SLOT_RUNNING)
 			return; /* the rest waits; the ports are held meanwhile */
 		else
-			cause = &d->drops.ring_full;
+			cause = &d->sw.drops.ring_full;
 	}
 	for (; sl->pend_head != sl->pend_tail; sl->pend_head++)
 		drop_in(pool, sl->pend[sl->pend_head & sl->pend_mask].buf, cause);
@@ -191,18 +191,18 @@ static void flush_slot(struct netvmd *d, uint32_t s)
 
 static void flush_port(struct netvmd *d, uint16_t p)
 {
-	struct port_stage *st = &d->port_stage[p];
+	struct port_stage *st = &d->sw.port_stage[p];
 	struct netvm_port *port = &d->ports[p];
 	uint16_t n = port->ops->tx_burst(port, st->pend, (uint16_t)st->npend);
 
 	for (uint32_t i = n; i < st->npend; i++)
-		drop(d, st->pend[i].buf, &d->drops.port_tx);
+		drop(d, st->pend[i].buf, &d->sw.drops.port_tx);
 	st->npend = 0;
 }
 
 static inline void stage_port(struct netvmd *d, uint16_t p, const struct netvm_desc *desc)
 {
-	struct port_stage *st = &d->port_stage[p];
+	struct port_stage *st = &d->sw.port_stage[p];
 
 	st->pend[st->npend++] = *desc;
 	if (st->npend == SW_STAGE)
@@ -216,7 +216,7 @@ static inline void to_service(struct netvmd *d, const struct route_table *rt, ui
 	uint16_t s;
 
 	if (r->n == 0) {
-		drop(d, desc->buf, &d->drops.no_route);
+		drop(d, desc->buf, &d->sw.drops.no_route);
 		return;
 	}
 	/* The NF always gets the flow hash (computed once per packet); the
@@ -279,7 +279,7 @@ static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16
 	uint16_t n;
 
 	if (port->rx_done || atomic_load_explicit(&port->rx_paused, memory_order_relaxed) ||
-	    d->congested)
+	    d->sw.congested)
 		return 0;
 	n = port_rx_burst(port, desc, SW_BURST);
 	for (uint16_t i = 0; i < n; i++) {
@@ -290,7 +290,7 @@ static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16
 		if (classify(d, rt, &desc[i], m))
 			forward(d, rt, &desc[i], m);
 		else
-			drop(d, desc[i].buf, &d->drops.malformed);
+			drop(d, desc[i].buf, &d->sw.drops.malformed);
 	}
 	return n;
 }
@@ -312,7 +312,7 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 		goto check_limit;
 	}
 	pool->meta[desc->buf].owner = POOL_OWNER_SWITCH;
-	if ((uint32_t)desc->off + desc->len > d->buf_size || desc->len == 0 ||
+	if ((uint32_t)desc->off + desc->len > d->sw.buf_size || desc->len == 0 ||
 	    desc->action >= NETVM_ACT_MAX ||
 	    (desc->action == NETVM_ACT_SERVICE && desc->dst >= rt->nservices) ||
 	    (desc->action == NETVM_ACT_PORT && desc->dst >= d->nports)) {
@@ -320,12 +320,12 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 		LOG_WARN_RL("switch",
 			    "NF slot %u returned a bad descriptor (buf %u off %u len %u action %u)",
 			    s, desc->buf, desc->off, desc->len, desc->action);
-		drop_in(pool, desc->buf, &d->drops.bad_desc);
+		drop_in(pool, desc->buf, &d->sw.drops.bad_desc);
 		goto check_limit;
 	}
 	if (desc->action == NETVM_ACT_DROP) {
 		sl->stats.dropped++;
-		drop_in(pool, desc->buf, &d->drops.nf_drop);
+		drop_in(pool, desc->buf, &d->sw.drops.nf_drop);
 		return;
 	}
 	/* Back into domain 0, where routing and ports work. */
@@ -378,7 +378,7 @@ static void reap_slot(struct netvmd *d, const struct route_table *rt, uint32_t s
 		got += n;
 	flush_slot(d, s); /* not RUNNING: staged packets are counted nf_gone */
 	n = netvm_pool_reclaim(domain_pool(d, sl->domain), (uint16_t)s);
-	d->drops.nf_gone += n;
+	d->sw.drops.nf_gone += n;
 	LOG_INFO("switch",
 		 "NF instance %d (slot %u) gone: %u packets taken back, %u buffers reclaimed",
 		 sl->instance, s, got, n);
@@ -408,16 +408,16 @@ uint32_t switch_round(struct netvmd *d)
 			reap_slot(d, rt, s);
 		}
 	}
-	d->congested = false;
+	d->sw.congested = false;
 	for (uint32_t s = 0; s < used; s++) {
 		struct nf_slot *sl = &d->slots[s];
 		if (sl->pend_head != sl->pend_tail) {
 			flush_slot(d, s);
-			d->congested |= sl->pend_head != sl->pend_tail;
+			d->sw.congested |= sl->pend_head != sl->pend_tail;
 		}
 	}
 	for (uint16_t p = 0; p < d->nports; p++)
-		if (d->port_stage[p].npend)
+		if (d->sw.port_stage[p].npend)
 			flush_port(d, p);
 	atomic_fetch_add_explicit(&d->epoch, 1, memory_order_release);
 	return work;
@@ -465,7 +465,7 @@ static void *switch_main(void *arg)
 			struct netvm_port *port = &d->ports[p];
 			if (port->rx_done || atomic_load(&port->rx_paused))
 				continue;
-			if (port->wait_fd < 0 || !d->watch.running)
+			if (port->wait_fd < 0 || !d->sw.watch.running)
 				nap = true;
 			else
 				fds[nfds++] =
@@ -482,10 +482,10 @@ static void *switch_main(void *arg)
 		else
 			portwatch_arm(d, fds, nfds);
 		if (nap)
-			d->naps++;
+			d->sw.naps++;
 		else
-			d->sleeps++;
-		netvm_sleep(&d->bell->sleeping, switch_idle, d,
+			d->sw.sleeps++;
+		netvm_sleep(&d->sw.bell->sleeping, switch_idle, d,
 			    nap ? nap_ns(idle - SW_IDLE_SPINS) : 100000000ull);
 	}
 	return NULL;
@@ -493,7 +493,7 @@ static void *switch_main(void *arg)
 
 void switch_kick(struct netvmd *d)
 {
-	netvm_wake(&d->bell->sleeping);
+	netvm_wake(&d->sw.bell->sleeping);
 }
 
 int switch_init(struct netvmd *d)
@@ -503,8 +503,8 @@ int switch_init(struct netvmd *d)
 	if (d->cfg.backpressure)
 		while (cap < d->pool.n + SW_STAGE)
 			cap <<= 1;
-	d->bell = netvm_region_bell(&d->region);
-	d->buf_size = 1u << d->region.buf_shift;
+	d->sw.bell = netvm_region_bell(&d->region);
+	d->sw.buf_size = 1u << d->region.buf_shift;
 	for (uint32_t s = 0; s < d->nslots; s++) {
 		d->slots[s].pend = calloc(cap, sizeof(struct netvm_desc));
 		if (!d->slots[s].pend)
@@ -534,15 +534,15 @@ int switch_start(struct netvmd *d)
 	if (watchable && (ret = portwatch_start(d)) < 0)
 		LOG_WARN("switch", "no port watcher (%s): naps while ports are live",
 			 strerror(-ret));
-	ret = pthread_create(&d->sw_thread, NULL, switch_main, d);
+	ret = pthread_create(&d->sw.thread, NULL, switch_main, d);
 	if (ret)
 		return -ret;
-	pthread_setname_np(d->sw_thread, "netvm-switch");
+	pthread_setname_np(d->sw.thread, "netvm-switch");
 	if (d->cfg.switch_core >= 0) {
 		cpu_set_t set;
 		CPU_ZERO(&set);
 		CPU_SET(d->cfg.switch_core, &set);
-		ret = pthread_setaffinity_np(d->sw_thread, sizeof(set), &set);
+		ret = pthread_setaffinity_np(d->sw.thread, sizeof(set), &set);
 		if (ret)
 			LOG_WARN("switch", "cannot pin to core %d: %s", d->cfg.switch_core,
 				 strerror(ret));
@@ -556,6 +556,6 @@ void switch_stop(struct netvmd *d)
 {
 	atomic_store(&d->stop, true);
 	switch_kick(d);
-	pthread_join(d->sw_thread, NULL);
+	pthread_join(d->sw.thread, NULL);
 	portwatch_stop(d);
 }
