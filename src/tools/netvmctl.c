@@ -34,7 +34,7 @@ static bool opt_json;
 static bool connected;
 static struct netvm_ctl_conn conn;
 
-static const char usage_text[] =
+static const char usage_head[] =
     "Usage: netvmctl [--socket PATH] [--json] COMMAND [ARGS]\n"
     "\n"
     "Query and configure a running netvmd over its control socket.\n"
@@ -45,50 +45,16 @@ static const char usage_text[] =
     "  -j, --json         print the daemon's raw reply as pretty JSON\n"
     "  -h, --help         show this help and exit\n"
     "\n"
-    "Commands:\n"
-    "  status                      everything below, as tables\n"
-    "  pool                        packet buffer pool: total, free, hugepages\n"
-    "  ports                       ports and their counters\n"
-    "  nfs                         network function instances and their counters\n"
-    "  services                    services and their instances\n"
-    "  chains                      service chains and the default chain\n"
-    "  rules                       flow rules, in match order, with hit counts\n"
-    "  drops                       packets dropped, by cause\n"
-    "  control                     control socket: connections, limit, refused,\n"
-    "                              timed out and overflowed clients\n"
-    "  chain set NAME SVC[,SVC...] create or replace a chain ('' for no hops)\n"
-    "  chain default NAME|none     chain for packets no rule matches (none: straight\n"
-    "                              to their output port)\n"
-    "  rule add [src=PREFIX] [dst=PREFIX] [proto=PROTO] [sport=RANGE] [dport=RANGE]\n"
-    "           chain=NAME         append a flow rule (omitted fields match anything)\n"
-    "  rule del ID                 delete a flow rule\n"
-    "  port start|stop NAME        resume or pause receiving on a port (ports with\n"
-    "                              'paused: true' in the configuration start paused)\n"
-    "  wait [--timeout SEC] [--pid PID] COND\n"
-    "                              poll every 50 ms until COND holds (default timeout\n"
-    "                              10 s; exit 1 on timeout, or as soon as process PID\n"
-    "                              is gone, e.g. a 'vm start' whose VM failed).\n"
-    "                              COND is one of:\n"
-    "                                nfs=N       N NF instances are running\n"
-    "                                pool-full   every buffer is back in the pool\n"
-    "                                ports-done  every port finished receiving and\n"
-    "                                            the pool is full (nothing in flight)\n"
-    "  vm start SERVICE [OPTIONS] [-- QEMU-ARGS]\n"
-    "                              run an NF for SERVICE in a QEMU guest whose only\n"
-    "                              packet memory is SERVICE's domain region (see\n"
-    "                              'netvmctl vm help' and docs/vm-nfs.md)\n"
-    "  help                        show this help\n"
+    "Commands (chain, rule and port need root or netvmd's admin_group):\n";
+
+static const char usage_tail[] =
     "\n"
     "PREFIX is an address or prefix (10.0.0.0/8, fe80::/10) or 'any'; PROTO is tcp,\n"
     "udp, icmp, icmpv6, a number or 'any'; RANGE is a port, LO-HI or 'any'.\n"
     "\n"
     "Exit status: 0 success, 1 the command failed, 2 usage error, 3 cannot connect.\n";
 
-static void help(void)
-{
-	fputs(usage_text, stdout);
-	exit(EXIT_OK);
-}
+static void help(void);
 
 void usage_error(const char *fmt, ...)
 {
@@ -509,8 +475,13 @@ static void heading(const char *h)
 	printf("\n%s:\n", h);
 }
 
-static int cmd_show(const char *what)
+/* status, or one of its sections (argv[0]). */
+static int cmd_show(int argc, char **argv)
 {
+	const char *what = argv[0];
+
+	if (argc > 1)
+		usage_error("'%s' takes no arguments", what);
 	json_t *rep = request_status();
 
 	if (opt_json) {
@@ -569,128 +540,125 @@ static void print_done(json_t *rep, const char *fmt, ...)
 	putchar('\n');
 }
 
-static int cmd_chain(int argc, char **argv)
+static int cmd_chain_set(int argc, char **argv)
 {
-	json_t *rep;
+	json_t *rep, *hops = json_array();
+	size_t nhops;
 
-	if (argc < 1)
-		usage_error("'chain' needs a subcommand: set or default");
-	if (strcmp(argv[0], "set") == 0) {
-		json_t *hops = json_array();
-		size_t nhops;
+	if (argc < 3)
+		usage_error("usage: chain set NAME SVC[,SVC...]  (or '' for no hops)");
+	if (!*argv[1])
+		usage_error("chain name must not be empty");
+	/* Hops may be given comma-separated, as separate words, or both. */
+	for (int a = 2; a < argc; a++) {
+		char *list = xstrdup(argv[a]), *save = NULL;
 
-		if (argc < 3)
-			usage_error("usage: chain set NAME SVC[,SVC...]  (or '' for no hops)");
-		if (!*argv[1])
-			usage_error("chain name must not be empty");
-		/* Hops may be given comma-separated, as separate words, or both. */
-		for (int a = 2; a < argc; a++) {
-			char *list = xstrdup(argv[a]), *save = NULL;
-
-			if (*list &&
-			    (list[0] == ',' || list[strlen(list) - 1] == ',' || strstr(list, ",,")))
-				usage_error("empty service name in '%s'", argv[a]);
-			for (char *s = strtok_r(list, ",", &save); s;
-			     s = strtok_r(NULL, ",", &save))
-				json_array_append_new(hops, json_string(s));
-			free(list);
-		}
-		nhops = json_array_size(hops); /* the request takes hops */
-		rep = ctl_request(json_pack("{s:s, s:s, s:o}", "cmd", "chain_set", "name", argv[1],
-					    "hops", hops));
-		print_done(rep, "chain %s set (id %lld, %zu hop%s)", argv[1],
-			   int_field(rep, "id", -1), nhops, nhops == 1 ? "" : "s");
-	} else if (strcmp(argv[0], "default") == 0) {
-		bool none;
-
-		if (argc != 2)
-			usage_error("usage: chain default NAME|none");
-		none = strcmp(argv[1], "none") == 0 || !*argv[1];
-		rep = ctl_request(json_pack("{s:s, s:o}", "cmd", "chain_default", "name",
-					    none ? json_null() : json_string(argv[1])));
-		if (none)
-			print_done(rep, "no default chain: unmatched packets go straight to their "
-					"output port");
-		else
-			print_done(rep, "default chain is now %s", argv[1]);
-	} else {
-		usage_error("unknown chain subcommand '%s' (set or default)", argv[0]);
+		if (*list &&
+		    (list[0] == ',' || list[strlen(list) - 1] == ',' || strstr(list, ",,")))
+			usage_error("empty service name in '%s'", argv[a]);
+		for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save))
+			json_array_append_new(hops, json_string(s));
+		free(list);
 	}
+	nhops = json_array_size(hops); /* the request takes hops */
+	rep = ctl_request(
+	    json_pack("{s:s, s:s, s:o}", "cmd", "chain_set", "name", argv[1], "hops", hops));
+	print_done(rep, "chain %s set (id %lld, %zu hop%s)", argv[1], int_field(rep, "id", -1),
+		   nhops, nhops == 1 ? "" : "s");
 	json_decref(rep);
 	return EXIT_OK;
 }
 
-static int cmd_rule(int argc, char **argv)
+static int cmd_chain_default(int argc, char **argv)
+{
+	json_t *rep;
+	bool none;
+
+	if (argc != 2)
+		usage_error("usage: chain default NAME|none");
+	none = strcmp(argv[1], "none") == 0 || !*argv[1];
+	rep = ctl_request(json_pack("{s:s, s:o}", "cmd", "chain_default", "name",
+				    none ? json_null() : json_string(argv[1])));
+	if (none)
+		print_done(rep, "no default chain: unmatched packets go straight to their "
+				"output port");
+	else
+		print_done(rep, "default chain is now %s", argv[1]);
+	json_decref(rep);
+	return EXIT_OK;
+}
+
+static int cmd_rule_add(int argc, char **argv)
 {
 	static const char *const keys[] = {"src", "dst", "proto", "sport", "dport"};
 	json_t *rep;
 
-	if (argc < 1)
-		usage_error("'rule' needs a subcommand: add or del");
-	if (strcmp(argv[0], "add") == 0) {
-		json_t *match = json_object();
-		const char *chain = NULL;
+	json_t *match = json_object();
+	const char *chain = NULL;
 
-		for (int a = 1; a < argc; a++) {
-			char *eq = strchr(argv[a], '=');
-			char key[16];
-			bool ok = false;
-			size_t kl;
+	for (int a = 1; a < argc; a++) {
+		char *eq = strchr(argv[a], '=');
+		char key[16];
+		bool ok = false;
+		size_t kl;
 
-			if (!eq || eq == argv[a] || (kl = (size_t)(eq - argv[a])) >= sizeof(key))
-				usage_error("rule add: expected KEY=VALUE, got '%s'", argv[a]);
-			memcpy(key, argv[a], kl);
-			key[kl] = '\0';
-			if (!eq[1])
-				usage_error("rule add: empty value for '%s'", key);
-			if (strcmp(key, "chain") == 0) {
-				if (chain)
-					usage_error("rule add: chain given twice");
-				chain = eq + 1;
-				continue;
-			}
-			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-				ok |= strcmp(key, keys[k]) == 0;
-			if (!ok)
-				usage_error("rule add: unknown field '%s' (src, dst, proto, sport, "
-					    "dport, chain)",
-					    key);
-			if (json_object_get(match, key))
-				usage_error("rule add: %s given twice", key);
-			json_object_set_new(match, key, json_string(eq + 1));
+		if (!eq || eq == argv[a] || (kl = (size_t)(eq - argv[a])) >= sizeof(key))
+			usage_error("rule add: expected KEY=VALUE, got '%s'", argv[a]);
+		memcpy(key, argv[a], kl);
+		key[kl] = '\0';
+		if (!eq[1])
+			usage_error("rule add: empty value for '%s'", key);
+		if (strcmp(key, "chain") == 0) {
+			if (chain)
+				usage_error("rule add: chain given twice");
+			chain = eq + 1;
+			continue;
 		}
-		if (!chain)
-			usage_error("rule add: chain=NAME is required");
-		rep = ctl_request(json_pack("{s:s, s:o, s:s}", "cmd", "rule_add", "match", match,
-					    "chain", chain));
-		print_done(rep, "rule %lld added (chain %s)", int_field(rep, "id", -1), chain);
-	} else if (strcmp(argv[0], "del") == 0) {
-		char *end;
-		long long id;
-
-		if (argc != 2)
-			usage_error("usage: rule del ID");
-		errno = 0;
-		id = strtoll(argv[1], &end, 10);
-		if (errno || end == argv[1] || *end || id < 0)
-			usage_error("rule del: '%s' is not a rule id", argv[1]);
-		rep = ctl_request(json_pack("{s:s, s:I}", "cmd", "rule_del", "id", (json_int_t)id));
-		print_done(rep, "rule %lld deleted", id);
-	} else {
-		usage_error("unknown rule subcommand '%s' (add or del)", argv[0]);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			ok |= strcmp(key, keys[k]) == 0;
+		if (!ok)
+			usage_error("rule add: unknown field '%s' (src, dst, proto, sport, "
+				    "dport, chain)",
+				    key);
+		if (json_object_get(match, key))
+			usage_error("rule add: %s given twice", key);
+		json_object_set_new(match, key, json_string(eq + 1));
 	}
+	if (!chain)
+		usage_error("rule add: chain=NAME is required");
+	rep = ctl_request(
+	    json_pack("{s:s, s:o, s:s}", "cmd", "rule_add", "match", match, "chain", chain));
+	print_done(rep, "rule %lld added (chain %s)", int_field(rep, "id", -1), chain);
 	json_decref(rep);
 	return EXIT_OK;
 }
 
-static int cmd_port(int argc, char **argv)
+static int cmd_rule_del(int argc, char **argv)
 {
 	json_t *rep;
-	bool start;
+	char *end;
+	long long id;
 
-	if (argc != 2 || (strcmp(argv[0], "start") && strcmp(argv[0], "stop")))
-		usage_error("usage: port start|stop NAME");
-	start = strcmp(argv[0], "start") == 0;
+	if (argc != 2)
+		usage_error("usage: rule del ID");
+	errno = 0;
+	id = strtoll(argv[1], &end, 10);
+	if (errno || end == argv[1] || *end || id < 0)
+		usage_error("rule del: '%s' is not a rule id", argv[1]);
+	rep = ctl_request(json_pack("{s:s, s:I}", "cmd", "rule_del", "id", (json_int_t)id));
+	print_done(rep, "rule %lld deleted", id);
+	json_decref(rep);
+	return EXIT_OK;
+}
+
+/* port start NAME, port stop NAME (argv[0] says which). */
+static int cmd_port_rx(int argc, char **argv)
+{
+	bool start = strcmp(argv[0], "start") == 0;
+	json_t *rep;
+
+	if (argc != 2)
+		usage_error("usage: port %s NAME", argv[0]);
 	rep = ctl_request(
 	    json_pack("{s:s, s:s, s:b}", "cmd", "port_rx", "name", argv[1], "enable", start));
 	print_done(rep, "port %s: receive %s", argv[1], start ? "started" : "paused");
@@ -795,7 +763,7 @@ static int cmd_wait(int argc, char **argv)
 	const char *condstr;
 	char seen[1024] = "nothing";
 	pid_t pid = 0;
-	int a = 0;
+	int a = 1; /* argv[0] is "wait" */
 
 	for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
 		const char *opt = argv[a], *val = strchr(opt, '=');
@@ -869,6 +837,140 @@ static int cmd_wait(int argc, char **argv)
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* ---- the commands ------------------------------------------------------------ */
+
+static int cmd_help(int argc, char **argv)
+{
+	help();
+	return EXIT_OK;
+}
+
+/*
+ * Every command: dispatch and --help come from this one table.  A handler
+ * gets argv[0] = the command's last word ("set" of "chain set") and its
+ * arguments after it.
+ */
+static const struct command {
+	const char *name, *sub; /* "chain", "set"; sub NULL for one-word commands */
+	const char *args;	/* for the help */
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+    {"status", NULL, "", cmd_show, "everything below, as tables"},
+    {"pool", NULL, "", cmd_show, "packet buffer pool: total, free, hugepages"},
+    {"ports", NULL, "", cmd_show, "ports and their counters"},
+    {"nfs", NULL, "", cmd_show, "network function instances and their counters"},
+    {"services", NULL, "", cmd_show, "services and their instances"},
+    {"chains", NULL, "", cmd_show, "service chains and the default chain"},
+    {"rules", NULL, "", cmd_show, "flow rules, in match order, with hit counts"},
+    {"drops", NULL, "", cmd_show, "packets dropped, by cause"},
+    {"control", NULL, "", cmd_show,
+     "control socket: connections, limit, refused, timed out and overflowed clients"},
+    {"chain", "set", "NAME SVC[,SVC...]", cmd_chain_set,
+     "create or replace a chain ('' for no hops)"},
+    {"chain", "default", "NAME|none", cmd_chain_default,
+     "chain for packets no rule matches (none: straight to their output port)"},
+    {"rule", "add",
+     "[src=PREFIX] [dst=PREFIX] [proto=PROTO] [sport=RANGE] [dport=RANGE] chain=NAME", cmd_rule_add,
+     "append a flow rule (omitted fields match anything)"},
+    {"rule", "del", "ID", cmd_rule_del, "delete a flow rule"},
+    {"port", "start", "NAME", cmd_port_rx,
+     "resume receiving on a port (ports with 'paused: true' in the configuration start "
+     "paused)"},
+    {"port", "stop", "NAME", cmd_port_rx, "pause receiving on a port"},
+    {"wait", NULL, "[--timeout SEC] [--pid PID] COND", cmd_wait,
+     "poll every 50 ms until COND holds (default timeout 10 s; exit 1 on timeout, or as "
+     "soon as process PID is gone, e.g. a 'vm start' whose VM failed). COND: nfs=N (N NF "
+     "instances are running), pool-full (every buffer is back in the pool), ports-done "
+     "(every port finished receiving and nothing is in flight)"},
+    {"vm", "start", "SERVICE [OPTIONS] [-- QEMU-ARGS]", cmd_vm_start,
+     "run an NF for SERVICE in a QEMU guest whose only packet memory is SERVICE's domain "
+     "region (see 'netvmctl vm help' and docs/vm-nfs.md)"},
+    {"vm", "help", "", cmd_vm_help, "the options of vm start"},
+    {"help", NULL, "", cmd_help, "show this help"},
+};
+
+#define NCOMMANDS  (sizeof(commands) / sizeof(commands[0]))
+#define HELP_COL   30
+#define HELP_WIDTH 80
+
+/* @text, starting at column @col, wrapped at HELP_WIDTH onto lines that
+ * start at column @indent. */
+static void print_wrapped(const char *text, int col, int indent)
+{
+	bool line_start = true;
+
+	while (*text) {
+		int word = (int)strcspn(text, " ");
+		if (!line_start && col + 1 + word > HELP_WIDTH) {
+			printf("\n%*s", indent, "");
+			col = indent;
+			line_start = true;
+		}
+		if (!line_start) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", word, text);
+		col += word;
+		line_start = false;
+		text += word;
+		text += strspn(text, " ");
+	}
+	putchar('\n');
+}
+
+static void help(void)
+{
+	fputs(usage_head, stdout);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct command *c = &commands[i];
+		char left[160];
+		int n = snprintf(left, sizeof(left), "%s%s%s%s%s", c->name, c->sub ? " " : "",
+				 c->sub ? c->sub : "", c->args[0] ? " " : "", c->args);
+
+		printf("  ");
+		if (n + 2 >= HELP_COL) { /* too long for one line: its own, wrapped */
+			print_wrapped(left, 2, 11);
+			printf("%*s", HELP_COL, "");
+		} else {
+			printf("%-*s", HELP_COL - 2, left);
+		}
+		print_wrapped(c->help, HELP_COL, HELP_COL);
+	}
+	fputs(usage_tail, stdout);
+	exit(EXIT_OK);
+}
+
+/* Find @cmd (and its subcommand in argv[0]) in the table and run it. */
+static int run_command(const char *cmd, int argc, char **argv)
+{
+	bool known = false;
+
+	if (!strcmp(cmd, "--help"))
+		help();
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct command *c = &commands[i];
+		if (strcmp(c->name, cmd))
+			continue;
+		known = true;
+		if (!c->sub) /* argv[-1] is the command itself */
+			return c->fn(argc + 1, argv - 1);
+		if (argc >= 1 && !strcmp(argv[0], c->sub))
+			return c->fn(argc, argv);
+	}
+	if (!known)
+		usage_error("unknown command '%s' (see 'netvmctl help')", cmd);
+	char subs[128] = "";
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, cmd))
+			snprintf(subs + strlen(subs), sizeof(subs) - strlen(subs), "%s%s",
+				 subs[0] ? " or " : "", commands[i].sub);
+	if (argc < 1)
+		usage_error("'%s' needs a subcommand: %s", cmd, subs);
+	usage_error("unknown %s subcommand '%s' (%s)", cmd, argv[0], subs);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -913,6 +1015,7 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind + 1;
 	argv += optind + 1;
+	(void)cmd;
 	/* Accept --json / -j after the command too ("netvmctl status --json"). */
 	for (int i = 0; i < argc;) {
 		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
@@ -924,24 +1027,5 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0)
-		help();
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "pool") == 0 || strcmp(cmd, "ports") == 0 ||
-	    strcmp(cmd, "services") == 0 || strcmp(cmd, "nfs") == 0 || strcmp(cmd, "chains") == 0 ||
-	    strcmp(cmd, "rules") == 0 || strcmp(cmd, "drops") == 0 || strcmp(cmd, "control") == 0) {
-		if (argc)
-			usage_error("'%s' takes no arguments", cmd);
-		return cmd_show(cmd);
-	}
-	if (strcmp(cmd, "chain") == 0)
-		return cmd_chain(argc, argv);
-	if (strcmp(cmd, "rule") == 0)
-		return cmd_rule(argc, argv);
-	if (strcmp(cmd, "wait") == 0)
-		return cmd_wait(argc, argv);
-	if (strcmp(cmd, "port") == 0)
-		return cmd_port(argc, argv);
-	if (strcmp(cmd, "vm") == 0)
-		return cmd_vm(argc, argv);
-	usage_error("unknown command '%s'", cmd);
+	return run_command(cmd, argc, argv);
 }

@@ -16,8 +16,9 @@ __attribute__((format(printf, 2, 3), noreturn)) void die(int code, const char *f
  * with the reply goes to *fd_out when given, else it is closed. */
 json_t *ctl_request_fd(json_t *req, int *fd_out);
 
-/* netvmctl_vm.c: "vm start ..." */
-int cmd_vm(int argc, char **argv);
+/* netvmctl_vm.c: "vm start ..." and "vm help" (argv[0] is "start"/"help"). */
+int cmd_vm_start(int argc, char **argv);
+int cmd_vm_help(int argc, char **argv);
 
 /* kvm_probe.c: why KVM cannot run a guest here (it tries one), or NULL. */
 const char *kvm_unusable(void);

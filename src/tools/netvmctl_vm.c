@@ -394,7 +394,7 @@ static enum vm_outcome run_vm(const struct vm_spec *vm, const char *accel, doubl
 	return VM_FAILED;
 }
 
-static int vm_start(int argc, char **argv)
+int cmd_vm_start(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"nf", required_argument, NULL, 'n'},
@@ -569,13 +569,8 @@ static int vm_start(int argc, char **argv)
 	return EXIT_FAIL;
 }
 
-int cmd_vm(int argc, char **argv)
+int cmd_vm_help(int argc, char **argv)
 {
-	if (argc >= 1 && !strcmp(argv[0], "start"))
-		return vm_start(argc, argv);
-	if (argc >= 1 && !strcmp(argv[0], "help")) {
-		fputs(vm_usage, stdout);
-		return EXIT_OK;
-	}
-	usage_error("usage: vm start SERVICE [OPTIONS] [-- QEMU-ARGS] (see 'netvmctl vm help')");
+	fputs(vm_usage, stdout);
+	return EXIT_OK;
 }
