@@ -202,6 +202,14 @@ def drained(pf):
     return None
 
 
+def cpu_share(pids, seconds):
+    """Share of one core the processes @pids used over a measurement window
+    of @seconds (a window to measure in, not a wait for a condition)."""
+    before, t0 = sum(cpu_seconds(p) for p in pids), time.monotonic()
+    time.sleep(seconds)
+    return (sum(cpu_seconds(p) for p in pids) - before) / (time.monotonic() - t0)
+
+
 def cpu_seconds(pid):
     """User + system CPU time a process has used so far."""
     with open(f"/proc/{pid}/stat") as f:

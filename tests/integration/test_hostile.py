@@ -77,7 +77,8 @@ def test_hostile_nf_is_contained():
               f"switch read {read} descriptors, NF wrote {N + rep['returned']}: {h} {rep}")
         check(h["bad_desc"] >= certain,
               f"NF bad_desc {h['bad_desc']} < {certain} certainly invalid: {rep}")
-        check(g >= 0 and h["bad_desc"] <= N, f"bad_desc {h['bad_desc']}, drops.bad_desc {g}")
+        # Those that named a buffer it held were dropped as bad_desc: a subset.
+        check(g <= h["bad_desc"] <= N, f"bad_desc {h['bad_desc']}, drops.bad_desc {g}")
         for svc in ("fw", "fwd"):
             check(nf_of(st, svc)["bad_desc"] == 0, f"{svc} has bad descriptors: {st['nfs']}")
         fwd0 = nf_of(st, "fwd")["tx"]

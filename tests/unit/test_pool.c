@@ -5,70 +5,82 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 
 #include "ports/pool.h"
 
-static struct netvm_region region;
-static struct netvm_pool pool;
+/* Each test gets a fresh region and pool of its own. */
+struct fixture {
+	struct netvm_region region;
+	struct netvm_pool pool;
+};
 
 static int setup(void **state)
 {
 	static const char *const none[] = {NULL};
 	struct netvm_region_params p = {
 	    .nbufs = 256, .buf_size = 2048, .headroom = 128, .ring_size = 64, .nf_slots = 2};
-	if (netvm_region_create(&region, &p, none, none) < 0)
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f || netvm_region_create(&f->region, &p, none, none) < 0)
 		return -1;
-	return netvm_pool_init(&pool, &region);
+	*state = f;
+	return netvm_pool_init(&f->pool, &f->region);
 }
 
 static int teardown(void **state)
 {
-	netvm_pool_fini(&pool);
-	netvm_region_unmap(&region);
+	struct fixture *f = *state;
+
+	netvm_pool_fini(&f->pool);
+	netvm_region_unmap(&f->region);
+	free(f);
 	return 0;
 }
 
 static void test_alloc_all_then_free(void **state)
 {
+	struct netvm_pool *p = &((struct fixture *)*state)->pool;
 	uint32_t idx[300];
 
-	assert_int_equal(pool.nfree, 256);
-	assert_int_equal(pool.headroom, 128);
-	assert_int_equal(pool.room, 4096 - 128);
-	assert_int_equal(netvm_pool_alloc_burst(&pool, idx, 300), 256); /* only what exists */
-	assert_int_equal(pool.nfree, 0);
-	assert_int_equal(netvm_pool_alloc_burst(&pool, idx, 1), 0);
+	assert_int_equal(p->nfree, 256);
+	assert_int_equal(p->headroom, 128);
+	assert_int_equal(p->room, 4096 - 128);
+	assert_int_equal(netvm_pool_alloc_burst(p, idx, 300), 256); /* only what exists */
+	assert_int_equal(p->nfree, 0);
+	assert_int_equal(netvm_pool_alloc_burst(p, idx, 1), 0);
 	for (uint32_t i = 0; i < 256; i++) {
-		assert_true(netvm_pool_owned_by(&pool, idx[i], POOL_OWNER_SWITCH));
-		netvm_pool_free(&pool, idx[i]);
+		assert_true(netvm_pool_owned_by(p, idx[i], POOL_OWNER_SWITCH));
+		netvm_pool_free(p, idx[i]);
 	}
-	assert_int_equal(pool.nfree, 256);
+	assert_int_equal(p->nfree, 256);
 }
 
 static void test_ownership_and_reclaim(void **state)
 {
+	struct netvm_pool *p = &((struct fixture *)*state)->pool;
 	uint32_t idx[40];
 
-	assert_int_equal(netvm_pool_alloc_burst(&pool, idx, 40), 40);
+	assert_int_equal(netvm_pool_alloc_burst(p, idx, 40), 40);
 	for (int i = 0; i < 30; i++)
-		pool.meta[idx[i]].owner = 3; /* handed to NF slot 3 */
-	assert_true(netvm_pool_owned_by(&pool, idx[0], 3));
-	assert_false(netvm_pool_owned_by(&pool, idx[35], 3));
-	assert_false(netvm_pool_owned_by(&pool, 256, 3)); /* out of range */
-	assert_false(netvm_pool_owned_by(&pool, UINT32_MAX, 3));
-	assert_int_equal(netvm_pool_reclaim(&pool, 3), 30);
-	assert_int_equal(netvm_pool_reclaim(&pool, 3), 0);
-	assert_int_equal(pool.nfree, 256 - 10);
+		p->meta[idx[i]].owner = 3; /* handed to NF slot 3 */
+	assert_true(netvm_pool_owned_by(p, idx[0], 3));
+	assert_false(netvm_pool_owned_by(p, idx[35], 3));
+	assert_false(netvm_pool_owned_by(p, 256, 3)); /* out of range */
+	assert_false(netvm_pool_owned_by(p, UINT32_MAX, 3));
+	assert_int_equal(netvm_pool_reclaim(p, 3), 30);
+	assert_int_equal(netvm_pool_reclaim(p, 3), 0);
+	assert_int_equal(p->nfree, 256 - 10);
 	for (int i = 30; i < 40; i++)
-		netvm_pool_free(&pool, idx[i]);
-	assert_int_equal(pool.nfree, 256);
+		netvm_pool_free(p, idx[i]);
+	assert_int_equal(p->nfree, 256);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_alloc_all_then_free),
-	    cmocka_unit_test(test_ownership_and_reclaim),
+	    cmocka_unit_test_setup_teardown(test_alloc_all_then_free, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ownership_and_reclaim, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
