@@ -78,46 +78,47 @@ static void handler(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n, voi
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: nf-firewall --service NAME --rules FILE [options]\n"
-		"Stateless 5-tuple firewall: drop the packets that FILE denies, pass the rest to\n"
-		"the next hop of their chain.\n"
-		"\n"
-		"  -s, --service NAME         attach as an instance of service NAME (required)\n"
-		"  -r, --rules FILE           rules file (required; format below)\n"
-		"  -S, --socket PATH          daemon control socket (default: $NETVM_SOCKET or\n"
-		"                             " NETVM_DEFAULT_SOCKET ")\n"
-		"  -i, --stats-interval SEC   also print the counters every SEC seconds (0: off)\n"
-		"  -h, --help                 show this help\n"
-		"\n"
-		"Rules file: one rule per line, first match wins; '#' starts a comment.\n"
-		"  allow|deny [src=PREFIX] [dst=PREFIX] [proto=P] [sport=PORTS] [dport=PORTS]\n"
-		"  default allow|deny      policy when no rule matches (default: allow)\n"
-		"  malformed allow|deny    deny (default): drop malformed or evasive frames before\n"
-		"                          any rule; allow: let the rules decide (only rules\n"
-		"                          without ports can match them), then the default\n"
-		"A missing field matches anything.  PREFIX: 10.0.0.0/8, fe80::/10 or an address;\n"
-		"P: tcp, udp, icmp, icmpv6 or a number; PORTS: 80 or 1000-2000.\n"
-		"\n"
-		"IPv6 extension headers are walked (at most 8) to the TCP/UDP header.  A rule\n"
-		"with ports matches only packets whose L4 header is complete; a rule without\n"
-		"ports matches every packet with a valid IP header, fragments included.\n"
-		"Fragments after the first carry no ports: only rules without ports match them,\n"
-		"else they get the default policy (they are useless without their first).\n"
-		"Malformed or evasive: an invalid IP header (bad_ip); a packet or first fragment\n"
-		"too short for its TCP (20 bytes) or UDP (8) header, or whose IPv6 header chain\n"
-		"is cut (short_l4, RFC 1858/7112); a TCP fragment at offset 1 (tcp_off1, RFC\n"
-		"3128); more than 8 IPv6 extension headers (ext_chain).  Frames that are not IP\n"
-		"(ARP, ...) get the default policy.\n"
-		"Example:\n"
-		"  allow proto=tcp dst=10.0.0.0/24 dport=80\n"
-		"  deny  src=192.168.0.0/16\n"
-		"  default deny\n"
-		"\n"
-		"The per-rule counters, and the malformed ones by reason, are printed to stdout\n"
-		"at exit (SIGINT/SIGTERM), every --stats-interval seconds and after SIGUSR1.\n"
-		"The periodic and SIGUSR1 tables are printed when the next packets arrive, so\n"
-		"they wait while there is no traffic.\n");
+	fprintf(
+	    out,
+	    "Usage: nf-firewall --service NAME --rules FILE [options]\n"
+	    "Stateless 5-tuple firewall: drop the packets that FILE denies, pass the rest to\n"
+	    "the next hop of their chain.\n"
+	    "\n"
+	    "  -s, --service NAME         attach as an instance of service NAME (required)\n"
+	    "  -r, --rules FILE           rules file (required; format below)\n"
+	    "  -S, --socket PATH          daemon control socket (default: $NETVM_SOCKET or\n"
+	    "                             " NETVM_DEFAULT_SOCKET ")\n"
+	    "  -i, --stats-interval SEC   also print the counters every SEC seconds (0: off)\n"
+	    "  -h, --help                 show this help\n"
+	    "\n"
+	    "Rules file: one rule per line, first match wins; '#' starts a comment.\n"
+	    "  allow|deny [src=PREFIX] [dst=PREFIX] [proto=P] [sport=PORTS] [dport=PORTS]\n"
+	    "  default allow|deny      policy when no rule matches (default: allow)\n"
+	    "  malformed allow|deny    deny (default): drop malformed or evasive frames before\n"
+	    "                          any rule; allow: let the rules decide (only rules\n"
+	    "                          without ports can match them), then the default\n"
+	    "A missing field matches anything.  PREFIX: 10.0.0.0/8, fe80::/10 or an address;\n"
+	    "P: tcp, udp, icmp, icmpv6 or a number; PORTS: 80 or 1000-2000.\n"
+	    "\n"
+	    "IPv6 extension headers are walked (at most 8) to the TCP/UDP header.  A rule\n"
+	    "with ports matches only packets whose L4 header is complete; a rule without\n"
+	    "ports matches every packet with a valid IP header, fragments included.\n"
+	    "Fragments after the first carry no ports: only rules without ports match them,\n"
+	    "else they get the default policy (they are useless without their first).\n"
+	    "Malformed or evasive: an invalid IP header (bad_ip); a packet or first fragment\n"
+	    "too short for its TCP (20 bytes) or UDP (8) header, or whose IPv6 header chain\n"
+	    "is cut (short_l4, RFC 1858/7112); a TCP fragment at offset 1 (tcp_off1, RFC\n"
+	    "3128); more than 8 IPv6 extension headers (ext_chain).  Frames that are not IP\n"
+	    "(ARP, ...) get the default policy.\n"
+	    "Example:\n"
+	    "  allow proto=tcp dst=10.0.0.0/24 dport=80\n"
+	    "  deny  src=192.168.0.0/16\n"
+	    "  default deny\n"
+	    "\n"
+	    "The per-rule counters, and the malformed ones by reason, are printed to stdout\n"
+	    "at exit (SIGINT/SIGTERM), every --stats-interval seconds and after SIGUSR1.\n"
+	    "The periodic and SIGUSR1 tables are printed when the next packets arrive, so\n"
+	    "they wait while there is no traffic.\n");
 }
 
 int main(int argc, char **argv)
@@ -192,12 +193,8 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 
 	struct netvm_nf *nf = netvm_nf_attach(service, &opts);
-	if (!nf) {
-		const char *sock = opts.socket_path ? opts.socket_path : getenv("NETVM_SOCKET");
-		fprintf(stderr,
-			"nf-firewall: cannot attach as service '%s' via %s: %s\n"
-			"  (is netvmd running with that socket, and is '%s' in its config?)\n",
-			service, sock ? sock : NETVM_DEFAULT_SOCKET, strerror(errno), service);
+	if (!nf) { /* libnetvm has said why */
+		fprintf(stderr, "nf-firewall: cannot attach as service '%s'\n", service);
 		fw_rules_free(&st.rs);
 		return 1;
 	}

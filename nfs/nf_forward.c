@@ -120,12 +120,8 @@ int main(int argc, char **argv)
 
 	/* 1. Attach: connect to netvmd, register, map the packet region. */
 	struct netvm_nf *nf = netvm_nf_attach(service, &opts);
-	if (!nf) {
-		const char *sock = opts.socket_path ? opts.socket_path : getenv("NETVM_SOCKET");
-		fprintf(stderr,
-			"nf-forward: cannot attach as service '%s' via %s: %s\n"
-			"  (is netvmd running with that socket, and is '%s' in its config?)\n",
-			service, sock ? sock : NETVM_DEFAULT_SOCKET, strerror(errno), service);
+	if (!nf) { /* libnetvm has said why */
+		fprintf(stderr, "nf-forward: cannot attach as service '%s'\n", service);
 		return 1;
 	}
 

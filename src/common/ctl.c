@@ -67,13 +67,24 @@ int netvm_ctl_connect(const char *path)
 	return fd;
 }
 
+void netvm_ctl_put_fd(struct msghdr *m, union netvm_ctl_fdbuf *u, int fd)
+{
+	struct cmsghdr *c;
+
+	memset(u, 0, sizeof(*u));
+	m->msg_control = u->buf;
+	m->msg_controllen = sizeof(u->buf);
+	c = CMSG_FIRSTHDR(m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
 int netvm_ctl_send(int fd, json_t *msg, int pass_fd)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
+	union netvm_ctl_fdbuf u;
 	struct iovec iov[2];
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 	size_t len, sent = 0;
@@ -84,16 +95,8 @@ int netvm_ctl_send(int fd, json_t *msg, int pass_fd)
 	len = strlen(text);
 	iov[0] = (struct iovec){text, len};
 	iov[1] = (struct iovec){"\n", 1};
-	if (pass_fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		m.msg_control = u.buf;
-		m.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
+	if (pass_fd >= 0)
+		netvm_ctl_put_fd(&m, &u, pass_fd);
 	while (sent < len + 1) {
 		ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
 		/* A virtio-serial port in a guest is not a socket (and passes no fds). */

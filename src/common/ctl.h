@@ -9,6 +9,7 @@
 #define NETVM_CTL_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <jansson.h>
 
 /* Longest request accepted; a longer line is a protocol error. */
@@ -35,6 +36,15 @@ void netvm_ctl_conn_free(struct netvm_ctl_conn *c);
 
 /* Connect to the control socket at @path.  Returns the fd or -errno. */
 int netvm_ctl_connect(const char *path);
+
+/* Room in a message's control data for one passed fd. */
+union netvm_ctl_fdbuf {
+	struct cmsghdr h;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* Attach @fd to @m (SCM_RIGHTS), its control data in @u. */
+void netvm_ctl_put_fd(struct msghdr *m, union netvm_ctl_fdbuf *u, int fd);
 
 /* Send @msg as one line, with @pass_fd attached if >= 0.  0 or -errno. */
 int netvm_ctl_send(int fd, json_t *msg, int pass_fd);

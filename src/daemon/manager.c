@@ -100,23 +100,12 @@ static int watch(struct manager *m, struct client *c)
  * first byte.  Bytes sent or -1 with errno. */
 static ssize_t send_reply(int fd, const struct reply *r)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
+	union netvm_ctl_fdbuf u;
 	struct iovec iov = {(char *)r->text + r->off, r->len - r->off};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (r->off == 0 && r->fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
-		h->cmsg_level = SOL_SOCKET;
-		h->cmsg_type = SCM_RIGHTS;
-		h->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(h), &r->fd, sizeof(int));
-	}
+	if (r->off == 0 && r->fd >= 0)
+		netvm_ctl_put_fd(&msg, &u, r->fd);
 	return sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 

@@ -141,7 +141,8 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 	fd = ctl_open(opts, &where, &nf->guest);
 	if (fd < 0) {
 		err = -fd;
-		LOG_ERR("nf", "cannot connect to %s: %s", where, strerror(err));
+		LOG_ERR("nf", "cannot connect to %s: %s (is netvmd running with that socket?)",
+			where, strerror(err));
 		goto fail_ctl;
 	}
 	netvm_ctl_conn_init(nf->ctl, fd);

@@ -8,28 +8,7 @@
 
 #include "ports/port_afxdp.c"
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-struct parsed {
-	void *conf;
-	int bad;
-	char err[512];
-};
-
-static struct parsed run(const struct port_opt *opt, int n)
-{
-	struct parsed p = {0};
-	struct port_args a = {.port = "p",
-			      .type = "af_xdp",
-			      .opt = opt,
-			      .n = n,
-			      .err = p.err,
-			      .errlen = sizeof(p.err)};
-
-	p.conf = port_parse(&a);
-	p.bad = a.bad;
-	return p;
-}
+#include "port_parse.h"
 
 static void test_afxdp(void **state)
 {
@@ -38,19 +17,19 @@ static void test_afxdp(void **state)
 				 {"mode", "generic", 0},
 				 {"queue", "3", 0},
 				 {"zerocopy", "false", 0}};
-	struct parsed p = run(xdp, N(xdp));
+	struct parsed p = run("af_xdp", xdp, N(xdp), NULL);
 	struct xdp_conf *x = p.conf;
 	assert_non_null(x);
 	assert_int_equal(x->mode, XSK_MODE_SKB); /* generic is skb */
 	assert_int_equal(x->queue, 3);
 	assert_int_equal(x->zerocopy, XSK_ZC_NO);
 	free(x);
-	p = run(xdp, 1);
+	p = run("af_xdp", xdp, 1, NULL);
 	x = p.conf;
 	assert_true(x->mode == XSK_MODE_AUTO && x->zerocopy == XSK_ZC_AUTO && x->queue == 0);
 	free(x);
 	struct port_opt fast[] = {{"ifname", "v0", 0}, {"mode", "fast", 0}};
-	p = run(fast, N(fast));
+	p = run("af_xdp", fast, N(fast), NULL);
 	assert_int_equal(p.bad, 1);
 	assert_string_equal(p.err,
 			    "port 'p': mode must be auto, native, drv, skb or generic, got 'fast'");

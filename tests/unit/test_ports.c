@@ -20,30 +20,7 @@
 #include "ports/port_tap.c"
 #include "ports/port_afpacket.c"
 #include "daemon/config.h"
-
-#define N(a)	  ((int)(sizeof(a) / sizeof((a)[0])))
-
-struct parsed {
-	void *conf;
-	int bad;
-	char err[512];
-};
-
-static struct parsed run(const char *type, const struct port_opt *opt, int n, const char *dir)
-{
-	struct parsed p = {0};
-	struct port_args a = {.port = "p",
-			      .type = type,
-			      .dir = dir,
-			      .opt = opt,
-			      .n = n,
-			      .err = p.err,
-			      .errlen = sizeof(p.err)};
-
-	p.conf = port_parse(&a);
-	p.bad = a.bad;
-	return p;
-}
+#include "port_parse.h"
 
 static void test_gen(void **state)
 {
