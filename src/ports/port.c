@@ -6,14 +6,10 @@
 
 #include "common/log.h"
 #include "port.h"
+#include "ports/port_backends.h"
 
-/* Every backend; a new one adds a line here (and its file to meson.build). */
-static const struct port_ops *const backends[] = {
-    &port_gen_ops,   &port_pcap_ops, &port_tap_ops, &port_afpacket_ops,
-#ifdef NETVM_HAVE_AFXDP
-    &port_afxdp_ops,
-#endif
-};
+/* Every backend of this build, in the order src/ports/meson.build lists them. */
+static const struct port_ops *const backends[] = {PORT_BACKENDS};
 
 #define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
 

@@ -6,8 +6,8 @@
  * the configuration loader and netvm-pktgen hand it every key they do not
  * know themselves.  A port is used by one thread (the switch's) only.
  *
- * A new backend is one file with a `const struct port_ops`, one line in
- * port.c's table and one in meson.build, and its section in docs/ports.md.
+ * A new backend is one file defining `const struct port_ops port_<name>_ops`,
+ * its name in src/ports/meson.build's list, and its section in docs/ports.md.
  */
 #ifndef NETVM_PORT_H
 #define NETVM_PORT_H
@@ -184,14 +184,6 @@ int port_args_fail(struct port_args *a, const char *key, const char *fmt, ...)
 /* After the getters: -1 naming the first option nobody read ("unknown key
  * 'x' for a gen port (it takes size, flows, rate, count)"). */
 int port_args_done(struct port_args *a, const char *const *keys);
-
-extern const struct port_ops port_gen_ops;
-extern const struct port_ops port_pcap_ops;
-extern const struct port_ops port_tap_ops;
-extern const struct port_ops port_afpacket_ops;
-#ifdef NETVM_HAVE_AFXDP
-extern const struct port_ops port_afxdp_ops;
-#endif
 
 /* Helpers shared by the interface backends (port_if.c). */
 /* Index of interface @ifname, or a negative errno with a message naming @port. */
