@@ -3,11 +3,12 @@
 """NetVM benchmark suite: regenerates bench/RESULTS.md and bench/throughput.png.
 
   bench/run.sh                      everything (installs what it needs first)
-  bench/bench.py --one 1nf 64       one throughput run; prints Mpps last (for interleave.sh)
+  bench/bench.py --one 1nf 64       one throughput run; prints Mpps last (for peers.py interleave)
 
 Throughput is only comparable to a peer measured in the same run (these
 machines are shared and noisy), so the peer rows interleave DPDK runs with
-ours and report the median pairwise ratio.  Per-packet cost comes from
+ours and report the median pairwise ratio; the peers are DPDK testpmd
+topologies built by bench/peers.py.  Per-packet cost comes from
 callgrind instruction counts, which are stable.
 """
 import argparse
@@ -24,8 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import netvmtest  # noqa: E402  (the integration tests' process helpers)
+import peers  # noqa: E402  (bench/peers.py: the DPDK testpmd peers)
 
-PEERBENCH = os.environ.get("PEERBENCH", os.path.join(ROOT, "..", "shared", "peerbench"))
 SIZES = [64, 128, 256, 512, 1024, 1518]
 # name -> (services in the chain, replicas of each, description)
 SCENARIOS = {
@@ -121,20 +122,27 @@ def throughput_matrix(sizes, log):
     return rows
 
 
-def interleave(n, peer_cmd, ours, log):
-    """Alternate peer and our runs with the peerbench helper; parse its summary."""
-    mine = f"/usr/bin/python3 {os.path.abspath(__file__)} --one {ours}"
-    r = subprocess.run(["bash", os.path.join(PEERBENCH, "interleave.sh"), str(n), peer_cmd, mine],
-                       capture_output=True, text=True, timeout=3600)
-    log(r.stdout.strip())
-    m = re.search(r"median peer ([0-9.]+) Mpps \| median yours ([0-9.]+) Mpps \| median pairwise ratio ([0-9.]+)",
-                  r.stdout)
-    if not m:
-        log(f"interleave failed: {r.stderr[-2000:]}")
+# The comparisons against DPDK (64 B): name -> (peer topology of bench/peers.py and its arguments,
+# our scenario, our NFs' idle mode).  The peers' rings (memif rsize 10, vhost queue 1024) are as
+# long as ours (ring_size 1024) except in the last row.
+PEERS = {
+    "memif 1-hop vs 1 NF": ("memif", {}, "1nf", "adaptive"),
+    "vhost-user 1-hop vs 1 NF": ("vhost", {}, "1nf", "adaptive"),
+    "memif 2-NF chain vs 2-NF chain": ("chain", {}, "chain2", "adaptive"),
+    "memif 2-NF chain vs 2-NF chain, busy-polling NFs": ("chain", {}, "chain2", "poll"),
+    "memif 2-NF chain, 16384-slot rings (rsize 14) vs 2-NF chain": ("chain", {"rsize": 14}, "chain2", "adaptive"),
+}
+
+
+def interleave(n, name, log):
+    """Alternate one run of a DPDK peer with one of ours, @n times (bench/peers.py)."""
+    topo, kw, sc, idle = PEERS[name]
+    log(f"{name}: {n} pairs")
+    try:
+        return peers.interleave(n, lambda: peers.TOPOLOGIES[topo](**kw), lambda: one(sc, 64, idle), log)
+    except Exception as e:
+        log(f"{name}: failed: {e}")
         return None
-    pairs = re.findall(r"pair \d+: peer ([0-9.]*) Mpps \| yours ([0-9.]*) Mpps", r.stdout)
-    return {"peer": float(m.group(1)), "ours": float(m.group(2)), "ratio": float(m.group(3)),
-            "pairs": pairs}
 
 
 SWITCH_FUNCS = {"switch_round", "poll_port", "poll_nf", "from_nf", "flush_slot", "flush_port",
@@ -269,8 +277,8 @@ def main():
     log(f"chain2 with busy-polling NFs: {res['poll_chain2']:.2f} Mpps")
     res["peers"] = {}
     if not args.no_peers:
-        res["peers"]["memif 1-hop vs 1 NF"] = interleave(pairs, f"bash {PEERBENCH}/b_memif.sh no", "1nf 64", log)
-        res["peers"]["memif 2-NF chain vs 2-NF chain"] = interleave(pairs, f"bash {PEERBENCH}/d_chain.sh", "chain2 64", log)
+        for name in PEERS:
+            res["peers"][name] = interleave(pairs, name, log)
     plot(res["throughput"], sizes, os.path.join(HERE, "throughput.png"))
     write_results(args.out, res, sizes, started)
     log(f"wrote {args.out} and bench/throughput.png")
@@ -304,14 +312,24 @@ def write_results(path, res, sizes, started):
     L.append("|---|---|---|---|---|")
     for name, p in res["peers"].items():
         if p:
-            pairs = "; ".join(f"{a}, {b}" for a, b in p["pairs"])
+            pairs = "; ".join(", ".join("failed" if v is None else f"{v:.3f}" for v in pair)
+                              for pair in p["pairs"])
             L.append(f"| {name} | {p['peer']:.2f} | {p['ours']:.2f} | **{p['ratio']:.2f}** | {pairs} |")
         else:
             L.append(f"| {name} | failed | | | |")
-    L.append("\nPeers: `../shared/peerbench/b_memif.sh no` (testpmd switch ↔ memif ↔ testpmd NF, "
-             "1 hop out and back, switch core 0, NF core 1) and `d_chain.sh` (switch → NF1 → NF2 → "
-             "switch over memif, NF1 and NF2 busy-polling on core 1). NetVM runs the same "
-             "topologies: `1nf` and `chain2` below.\n")
+    L.append("\nPeers, DPDK 22.11 `dpdk-testpmd` in io forward mode, built by "
+             "[`bench/peers.py`](peers.py) (each runs alone as `bench/peers.py memif`, `vhost`, "
+             "`chain`, `chain --rsize 14`): a switch testpmd (net_null0 as the traffic source and "
+             "sink, forwarding core 0) and NF testpmds (forwarding core 1), 3 s warm-up, 10 s "
+             "window, the rate is the packets back at net_null0. *memif 1-hop*: switch (memif "
+             "server) ↔ NF (memif client, forwards on its one port); *vhost-user 1-hop*: switch "
+             "(net_vhost) ↔ NF (net_virtio_user); *memif 2-NF chain*: switch → NF1 → NF2 → switch "
+             "over 3 memif links, NF1 and NF2 busy-polling on core 1. NetVM runs the same "
+             "topologies: `1nf` and `chain2` below, its NFs adaptive (they sleep when idle) or "
+             "busy-polling (`NETVM_IDLE=poll`) as the row says. Two busy-polling processes "
+             "sharing a core each run for a scheduler time slice while the other waits, so a "
+             "chain moves about one ring of packets per slice: longer rings help the peer, "
+             "NetVM's adaptive NFs yield instead.\n")
     L.append("## Throughput (Mpps) by frame size\n")
     L.append("| scenario | " + " | ".join(f"{s} B" for s in sizes) + " |")
     L.append("|---|" + "---|" * len(sizes))
@@ -348,7 +366,10 @@ def write_results(path, res, sizes, started):
     L.append("## How to rerun\n")
     L.append("```sh\nbench/run.sh              # full run (~15 min): all sizes, 3 interleaved pairs per peer\n"
              "bench/run.sh --quick      # 64 B only, 1 pair per peer\n"
-             "bench/bench.py --callgrind  # instruction counts only\nbench/vm.py               # VM NF hop vs host hop (RESULTS-vm.md)\n```")
+             "bench/bench.py --callgrind  # instruction counts only\n"
+             "bench/peers.py memif       # one DPDK peer run alone (also vhost, chain, afpacket; --help)\n"
+             "bench/peers.py interleave 3 memif 'bench/bench.py --one 1nf 64'   # one comparison\n"
+             "bench/vm.py               # VM NF hop vs host hop (RESULTS-vm.md)\n```")
     with open(path, "w") as f:
         f.write("\n".join(L) + "\n")
 

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # NetVM's side of the one-way veth benchmark: netvm-pktgen sends on pbv0 and
 # receives on pbv1 through NetVM port backends, the sender pinned to
-# TX_CORE and the receiver to RX_CORE: the same setup as peerbench's
-# e_afpacket.sh (testpmd txonly on pbv0 -> testpmd rxonly on pbv1).
+# TX_CORE and the receiver to RX_CORE: the same setup as its DPDK peer,
+# `bench/peers.py afpacket` (testpmd txonly on pbv0 -> testpmd rxonly on pbv1).
 # usage: pktgen_oneway.sh [SIZE] [TYPE]     SIZE = frame bytes (64), TYPE = af_packet | af_xdp
 # env: NETVM_BUILD (build) WARMUP (3) MEASURE (10) TX_CORE (0) RX_CORE (1)
-# Last stdout line: "... rx Mpps: X" (interleave.sh takes the last number).
+# Last stdout line: "... rx Mpps: X" (peers.py interleave takes the last number).
 set -eu
 SIZE=${1:-64}; TYPE=${2:-af_packet}
 B=${NETVM_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
