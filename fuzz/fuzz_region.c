@@ -4,9 +4,11 @@
  * of the domain, then an attach.  Every NF of a domain can write its
  * region's header, so neither side may trust it after mapping:
  *
- *  - the library maps the scribbled region (netvm_region_map_fd() on the
- *    fd, netvm_region_from_segments() as a VM guest does) and, when that
- *    succeeds, attaches rings and looks up names from its private copy;
+ *  - the library maps the scribbled region with the layout the daemon
+ *    sends in its attach reply (always works), and by its header alone
+ *    (netvm_region_map_fd() on the fd, netvm_region_from_segments() as a VM
+ *    guest would): when that succeeds, it attaches rings and looks up names
+ *    from its private copy;
  *  - the daemon's attach path (slot_open()) gives a slot fresh rings and
  *    writes the header back: afterwards it must be exactly the daemon's.
  *
@@ -84,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* An NF maps it by fd. */
 	scribble(r, data, size);
 	int fd = dup(r->fd);
-	if (fd >= 0 && netvm_region_map_fd(&m, fd) == 0) {
+	if (fd >= 0 && netvm_region_map_fd(&m, fd, NULL, NULL) == 0) {
 		use(&m);
 		netvm_region_unmap(&m); /* closes fd */
 	} else if (fd >= 0) {
@@ -92,10 +94,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* A guest maps it as segments (the caller keeps the mappings). */
-	if (netvm_region_from_segments(&m, r->seg, r->nsegs) == 0) {
+	if (netvm_region_from_segments(&m, r->seg, r->nsegs, NULL, NULL) == 0) {
 		use(&m);
 		netvm_region_unmap(&m);
 	}
+
+	/* With the layout the daemon sends in the attach reply, the header
+	 * does not matter at all. */
+	const char *names[r->layout.n_services + r->layout.n_ports + 1];
+	for (uint32_t i = 0; i < r->layout.n_services + r->layout.n_ports; i++)
+		names[i] = r->names[i];
+	if (netvm_region_map_fd(&m, dup(r->fd), &r->layout, names) != 0)
+		abort();
+	use(&m);
+	netvm_region_unmap(&m);
 
 	/* The daemon attaches a newcomer: it must see the daemon's header. */
 	for (uint32_t s = 0; s < d.nslots; s++) {
@@ -105,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (memcmp(r->seg[0], &r->layout, sizeof(r->layout)) != 0)
 		abort();
-	if (netvm_region_map_fd(&m, dup(r->fd)) != 0)
+	if (netvm_region_map_fd(&m, dup(r->fd), NULL, NULL) != 0)
 		abort(); /* the restored header maps */
 	netvm_region_unmap(&m);
 	return 0;

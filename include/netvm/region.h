@@ -154,17 +154,25 @@ int netvm_region_create(struct netvm_region *r, const struct netvm_region_params
 			const char *const *service_names, const char *const *port_names);
 
 /**
- * Map a region received as an fd (in one piece) and check its header.
- * @return 0 or a negative errno (-EPROTO: bad magic, -EPROTONOSUPPORT: ABI).
+ * Map a region received as an fd (in one piece).  Its layout is @p layout
+ * when given (the daemon sends it with the fd, so a header scribbled by
+ * another NF of the domain does not matter), else the file's header; it is
+ * checked either way.  @p names (services then ports) likewise, else the
+ * file's directory.
+ * @return 0 or a negative errno (-EPROTO: bad magic or layout,
+ *         -EPROTONOSUPPORT: ABI).
  */
-int netvm_region_map_fd(struct netvm_region *r, int fd);
+int netvm_region_map_fd(struct netvm_region *r, int fd, const struct netvm_region_hdr *layout,
+			const char *const *names);
 
 /**
  * Build the translation table for a region whose segments are mapped at
- * the given addresses (not necessarily contiguous).  Checks the header in
- * segs[0].  The caller keeps ownership of the mappings.
+ * the given addresses (not necessarily contiguous), with @p layout and
+ * @p names as for netvm_region_map_fd() (NULL: from segs[0]).  The caller
+ * keeps ownership of the mappings.
  */
-int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t nsegs);
+int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t nsegs,
+			       const struct netvm_region_hdr *layout, const char *const *names);
 
 /** Check a region header for magic, ABI, and a layout that fits @p size. */
 int netvm_region_check(const struct netvm_region_hdr *hdr, uint64_t size);

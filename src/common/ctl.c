@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 
+#include <netvm/region.h>
 #include "ctl.h"
 
 /* First allocation, and what an emptied buffer shrinks back to: requests
@@ -234,4 +235,81 @@ json_t *netvm_ctl_call(struct netvm_ctl_conn *c, json_t *req, int *fd_out)
 			return NULL;
 		}
 	}
+}
+
+/* The layout fields a peer needs, in one list for both directions. */
+#define LAYOUT_FIELDS(X)                                                                           \
+	X(total_size)                                                                              \
+	X(seg_shift) X(domain) X(dir_off) X(n_services) X(n_ports) X(ring_off) X(ring_size)        \
+	    X(ring_stride) X(nf_slots) X(buf_shift) X(buf_off) X(nbufs) X(headroom) X(bell_off)    \
+		X(region_id)
+
+json_t *netvm_ctl_layout_pack(const struct netvm_region *r)
+{
+	json_t *lay = json_object(), *svc = json_array(), *port = json_array();
+
+#define PACK(f) json_object_set_new(lay, #f, json_integer((json_int_t)r->layout.f));
+	LAYOUT_FIELDS(PACK)
+#undef PACK
+	for (uint32_t i = 0; i < r->layout.n_services; i++)
+		json_array_append_new(svc, json_string(netvm_region_service_name(r, i)));
+	for (uint32_t i = 0; i < r->layout.n_ports; i++)
+		json_array_append_new(port, json_string(netvm_region_port_name(r, i)));
+	return json_pack("{s:o, s:o, s:o}", "layout", lay, "services", svc, "ports", port);
+}
+
+static int unpack_u64(json_t *lay, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(lay, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -EPROTO;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+int netvm_ctl_layout_unpack(json_t *rep, struct netvm_region_hdr *h, char ***names)
+{
+	json_t *lay = json_object_get(rep, "layout"), *svc = json_object_get(rep, "services"),
+	       *port = json_object_get(rep, "ports"), *v;
+	uint64_t x;
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	h->magic = NETVM_REGION_MAGIC;
+	h->abi = NETVM_ABI_VERSION;
+	h->hdr_size = sizeof(*h);
+#define UNPACK(f)                                                                                  \
+	if (unpack_u64(lay, #f, &x) || x != (__typeof__(h->f))x)                                   \
+		return -EPROTO;                                                                    \
+	h->f = (__typeof__(h->f))x;
+	LAYOUT_FIELDS(UNPACK)
+#undef UNPACK
+	if (!json_is_array(svc) || !json_is_array(port) || json_array_size(svc) != h->n_services ||
+	    json_array_size(port) != h->n_ports)
+		return -EPROTO;
+	*names = calloc((size_t)h->n_services + h->n_ports + 1, sizeof(char *));
+	if (!*names)
+		return -ENOMEM;
+	json_array_foreach(svc, i, v)(*names)[i] = strdup(json_string_value(v) ?: "");
+	json_array_foreach(port, i, v)(*names)[h->n_services + i] =
+	    strdup(json_string_value(v) ?: "");
+	size_t n = (size_t)h->n_services + h->n_ports;
+	for (i = 0; i < n && (*names)[i]; i++)
+		;
+	if (i < n) { /* out of memory: the array has holes */
+		for (i = 0; i < n; i++)
+			free((*names)[i]);
+		free(*names);
+		*names = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void netvm_ctl_names_free(char **names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
 }

@@ -66,6 +66,20 @@ int netvm_ctl_fill(struct netvm_ctl_conn *c);
  */
 int netvm_ctl_next(struct netvm_ctl_conn *c, json_t **out, int *fd_out);
 
+struct netvm_region;
+struct netvm_region_hdr;
+
+/* The layout and names of region @r, for an attach reply: what the NF maps
+ * instead of the region's header, which its peers may scribble on. */
+json_t *netvm_ctl_layout_pack(const struct netvm_region *r);
+
+/* The reverse, from the reply's "layout", "services" and "ports": fills @h
+ * and *names (n_services + n_ports strings, freed with free()).  0, or
+ * -EPROTO when a field is missing or out of range. */
+int netvm_ctl_layout_unpack(json_t *rep, struct netvm_region_hdr *h, char ***names);
+/* Free what netvm_ctl_layout_unpack() gave (a NULL-terminated array). */
+void netvm_ctl_names_free(char **names);
+
 /* Blocking request/reply: send @req (stolen), wait for one reply line.
  * Returns the reply (caller decrefs) or NULL with errno set.  A daemon that
  * closed the connection after saying why (too many connections, a timeout)

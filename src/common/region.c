@@ -132,8 +132,9 @@ static char *dir_entry(const struct netvm_region *r, uint32_t i)
 	return (char *)r->seg[0] + r->layout.dir_off + (uint64_t)i * NETVM_NAME_MAX;
 }
 
-/* Copy the directory out of shared memory, each name cut to fit. */
-static int copy_names(struct netvm_region *r)
+/* The directory: from @names (services then ports) when given, else out of
+ * shared memory; each name cut to fit. */
+static int copy_names(struct netvm_region *r, const char *const *names)
 {
 	uint32_t n = r->layout.n_services + r->layout.n_ports;
 
@@ -141,7 +142,7 @@ static int copy_names(struct netvm_region *r)
 	if (!r->names)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
-		memcpy(r->names[i], dir_entry(r, i), NETVM_NAME_MAX - 1);
+		strncpy(r->names[i], names ? names[i] : dir_entry(r, i), NETVM_NAME_MAX - 1);
 	return 0;
 }
 
@@ -274,7 +275,8 @@ int netvm_region_create(struct netvm_region *r, const struct netvm_region_params
 	return 0;
 }
 
-int netvm_region_map_fd(struct netvm_region *r, int fd)
+int netvm_region_map_fd(struct netvm_region *r, int fd, const struct netvm_region_hdr *layout,
+			const char *const *names)
 {
 	off_t size = lseek(fd, 0, SEEK_END);
 	struct netvm_region_hdr h;
@@ -282,32 +284,40 @@ int netvm_region_map_fd(struct netvm_region *r, int fd)
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
-	/* Read and check the header before trusting its segment size. */
-	if (size < (off_t)sizeof(h) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+	if (layout) {
+		h = *layout;
+	} else if (size < (off_t)sizeof(h) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		return -EPROTO;
-	ret = netvm_region_check(&h, (uint64_t)size);
+	}
+	/* Check the layout before trusting its segment size. */
+	ret = netvm_region_check(&h, size < 0 ? 0 : (uint64_t)size);
 	if (ret < 0)
 		return ret;
 	ret = map_whole(r, fd, (size_t)h.total_size, h.seg_shift);
 	if (ret < 0)
 		return ret;
 	set_translation(r, &h);
-	/* The header may have changed since pread(): map only what was checked. */
-	if (memcmp(r->seg[0], &h, sizeof(h)) != 0 || copy_names(r) < 0) {
+	/* Read from the file, the header may have changed since pread(): map
+	 * only what was checked. */
+	if ((!layout && memcmp(r->seg[0], &h, sizeof(h)) != 0) || copy_names(r, names) < 0) {
 		netvm_region_unmap(r);
 		return -EPROTO;
 	}
 	return 0;
 }
 
-int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t nsegs)
+int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t nsegs,
+			       const struct netvm_region_hdr *layout, const char *const *names)
 {
 	struct netvm_region_hdr h;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
-	memcpy(&h, segs[0], sizeof(h)); /* check and use one private copy */
+	if (layout)
+		h = *layout;
+	else
+		memcpy(&h, segs[0], sizeof(h)); /* check and use one private copy */
 	if (h.seg_shift < 12 || h.seg_shift > 30)
 		return -EPROTO;
 	ret = netvm_region_check(&h, (uint64_t)nsegs << h.seg_shift);
@@ -319,7 +329,7 @@ int netvm_region_from_segments(struct netvm_region *r, uint8_t **segs, uint32_t 
 	memcpy(r->seg, segs, nsegs * sizeof(*segs));
 	r->nsegs = nsegs;
 	set_translation(r, &h);
-	if (copy_names(r) < 0) {
+	if (copy_names(r, names) < 0) {
 		free(r->seg);
 		memset(r, 0, sizeof(*r));
 		r->fd = -1;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/ctl.h"
 #include "common/log.h"
 #include "commands.h"
 #include "netvmd.h"
@@ -234,9 +235,12 @@ static json_t *cmd_attach(struct netvmd *d, struct peer *c, json_t *req, int *pa
 	struct netvm_region *r = domain_region(d, sl->domain);
 	if (!sl->guest)
 		*pass_fd = r->fd;
-	return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I}", "ok", 1, "instance", sl->instance,
-			 "slot", s, "region_size", (json_int_t)r->layout.total_size, "ring_size",
-			 (int)d->cfg.ring_size, "region_id", (json_int_t)r->layout.region_id);
+	rep = netvm_ctl_layout_pack(r); /* the NF maps this, not the header */
+	json_object_update_new(
+	    rep, json_pack("{s:b, s:i, s:i, s:I, s:i, s:I}", "ok", 1, "instance", sl->instance,
+			   "slot", s, "region_size", (json_int_t)r->layout.total_size, "ring_size",
+			   (int)d->cfg.ring_size, "region_id", (json_int_t)r->layout.region_id));
+	return rep;
 }
 
 /* The region a VM for @service must get as its ivshmem device (netvmctl vm

@@ -76,8 +76,11 @@ int netvm_guest_port_open(const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Map BAR2 of ivshmem device @pci and check it holds region @id. */
-static int map_bar(struct netvm_region *r, const char *pci, uint64_t id)
+/* Map BAR2 of ivshmem device @pci as the region of @layout.  With @by_id,
+ * only if the header there carries its id (a peer in the domain may have
+ * scribbled on the header: the layout itself comes from the daemon). */
+static int map_bar(struct netvm_region *r, const char *pci, const struct netvm_region_hdr *layout,
+		   const char *const *names, bool by_id)
 {
 	char path[512];
 	struct stat st;
@@ -97,7 +100,7 @@ static int map_bar(struct netvm_region *r, const char *pci, uint64_t id)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(struct netvm_region_hdr)) {
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < layout->total_size) {
 		close(fd);
 		return -EPROTO;
 	}
@@ -105,17 +108,15 @@ static int map_bar(struct netvm_region *r, const char *pci, uint64_t id)
 	close(fd);
 	if (base == MAP_FAILED)
 		return -errno;
-	const struct netvm_region_hdr *h = (const void *)base;
-	if (h->region_id == id && h->seg_shift >= 12 && h->seg_shift <= 30 &&
-	    (ret = netvm_region_check(h, (uint64_t)st.st_size)) == 0) {
+	if (!by_id || ((const struct netvm_region_hdr *)base)->region_id == layout->region_id) {
 		/* One mapping, cut into segments: the same translation as on the host. */
-		uint32_t nsegs = (uint32_t)(h->total_size >> h->seg_shift);
-		uint8_t **segs = malloc(nsegs * sizeof(*segs));
+		uint32_t nsegs = (uint32_t)(layout->total_size >> layout->seg_shift);
+		uint8_t **segs = malloc((nsegs ? nsegs : 1) * sizeof(*segs));
 		ret = -ENOMEM;
 		if (segs) {
 			for (uint32_t i = 0; i < nsegs; i++)
-				segs[i] = base + ((size_t)i << h->seg_shift);
-			ret = netvm_region_from_segments(r, segs, nsegs);
+				segs[i] = base + ((size_t)i << layout->seg_shift);
+			ret = netvm_region_from_segments(r, segs, nsegs, layout, names);
 			free(segs);
 		}
 		if (ret == 0) {
@@ -124,19 +125,19 @@ static int map_bar(struct netvm_region *r, const char *pci, uint64_t id)
 		}
 	}
 	munmap(base, (size_t)st.st_size);
-	return ret == 0 ? -ENOENT : ret;
+	return ret;
 }
 
-int netvm_guest_region_map(struct netvm_region *r, uint64_t region_id, int *ndev)
+/* The PCI addresses of the ivshmem devices, in @pci (up to @max). */
+static int ivshmem_devices(char (*pci)[64], int max)
 {
 	DIR *d = opendir(PCI_DIR);
 	struct dirent *e;
-	int ret = -ENOENT;
+	int n = 0;
 
-	*ndev = 0;
 	if (!d)
-		return -ENOENT;
-	while ((e = readdir(d))) {
+		return 0;
+	while ((e = readdir(d)) && n < max) {
 		char path[512], v[32], dv[32];
 		if (e->d_name[0] == '.')
 			continue;
@@ -146,13 +147,26 @@ int netvm_guest_region_map(struct netvm_region *r, uint64_t region_id, int *ndev
 		snprintf(path, sizeof(path), PCI_DIR "/%s/device", e->d_name);
 		if (read_line(path, dv, sizeof(dv)) < 0 || strtoul(dv, NULL, 16) != IVSHMEM_DEVICE)
 			continue;
-		++*ndev;
-		if ((ret = map_bar(r, e->d_name, region_id)) == 0) {
-			LOG_INFO("nf", "region %016llx is ivshmem device %s",
-				 (unsigned long long)region_id, e->d_name);
-			break;
-		}
+		snprintf(pci[n++], 64, "%.63s", e->d_name);
 	}
 	closedir(d);
+	return n;
+}
+
+int netvm_guest_region_map(struct netvm_region *r, const struct netvm_region_hdr *layout,
+			   const char *const *names, int *ndev)
+{
+	char pci[16][64];
+	int n = ivshmem_devices(pci, 16), ret = -ENOENT;
+
+	*ndev = n;
+	for (int i = 0; i < n && ret; i++)
+		if ((ret = map_bar(r, pci[i], layout, names, true)) == 0)
+			LOG_INFO("nf", "region %016llx is ivshmem device %s",
+				 (unsigned long long)layout->region_id, pci[i]);
+	/* Its id is not found (scribbled?), but a VM has only its domain's. */
+	if (ret && n == 1 && (ret = map_bar(r, pci[0], layout, names, false)) == 0)
+		LOG_INFO("nf", "region %016llx is the only ivshmem device, %s",
+			 (unsigned long long)layout->region_id, pci[0]);
 	return ret;
 }

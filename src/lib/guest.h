@@ -22,10 +22,12 @@ bool netvm_guest_port_exists(const char *name);
 int netvm_guest_port_open(const char *name);
 
 /*
- * Map the region whose header carries @region_id from the ivshmem devices
- * present.  Returns 0, or -ENOENT when no device holds it (with the number
- * of ivshmem devices seen in *ndev, for the error message).
+ * Map the region of @layout (with @names, from the attach reply) from the
+ * ivshmem devices present: the one whose header carries its id, else the
+ * only one.  Returns 0, or -ENOENT when none holds it (with the number of
+ * ivshmem devices seen in *ndev, for the error message).
  */
-int netvm_guest_region_map(struct netvm_region *r, uint64_t region_id, int *ndev);
+int netvm_guest_region_map(struct netvm_region *r, const struct netvm_region_hdr *layout,
+			   const char *const *names, int *ndev);
 
 #endif

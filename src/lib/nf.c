@@ -91,36 +91,37 @@ static int ctl_open(const struct netvm_nf_opts *opts, const char **where, bool *
 }
 
 /* Map the region the attach reply names: by the fd passed with it, or in a
- * guest by finding the ivshmem device whose header carries its id. */
+ * guest by finding its ivshmem device.  Its layout and names come with the
+ * reply, never from the region's header, which the domain's other NFs may
+ * scribble on. */
 static int map_region(struct netvm_nf *nf, json_t *rep, int region_fd)
 {
-	long long id;
+	struct netvm_region_hdr layout;
+	char **names = NULL;
 	int ndev, err;
 
-	if (!nf->guest) {
-		if (region_fd < 0) {
-			LOG_ERR("nf", "attach: malformed reply (no region fd)");
-			return EPROTO;
-		}
-		err = -netvm_region_map_fd(&nf->region, region_fd);
-		if (err) {
-			LOG_ERR("nf", "cannot map the region: %s", strerror(err));
-			close(region_fd);
-		}
-		return err;
-	}
-	if (region_fd >= 0)
-		close(region_fd);
-	if (json_int(rep, "region_id", 1, INT64_MAX, &id) < 0) {
-		LOG_ERR("nf", "attach: malformed reply (no region_id)");
-		return EPROTO;
-	}
-	err = -netvm_guest_region_map(&nf->region, (uint64_t)id, &ndev);
-	if (err)
+	err = -netvm_ctl_layout_unpack(rep, &layout, &names);
+	if (err) {
+		LOG_ERR("nf", "attach: malformed reply (no region layout)");
+	} else if (!nf->guest) {
+		err = region_fd < 0 ? EPROTO
+				    : -netvm_region_map_fd(&nf->region, region_fd, &layout,
+							   (const char *const *)names);
+		if (err)
+			LOG_ERR("nf", "cannot map the region: %s",
+				region_fd < 0 ? "no region fd in the reply" : strerror(err));
+		else
+			region_fd = -1; /* the region owns it now */
+	} else if ((err = -netvm_guest_region_map(&nf->region, &layout, (const char *const *)names,
+						  &ndev))) {
 		LOG_ERR("nf",
 			"region %016llx is not on any of the %d ivshmem device(s) of this VM: %s "
 			"(was the VM started for this service's domain?)",
-			id, ndev, strerror(err));
+			(unsigned long long)layout.region_id, ndev, strerror(err));
+	}
+	if (region_fd >= 0)
+		close(region_fd);
+	netvm_ctl_names_free(names);
 	return err;
 }
 

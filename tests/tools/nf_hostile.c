@@ -90,7 +90,7 @@ static int attach(struct hostile *h, struct netvm_ctl_conn *c, const char *servi
 	}
 	uint32_t slot = (uint32_t)json_integer_value(slotj);
 	json_decref(rep);
-	if (netvm_region_map_fd(&h->region, region_fd) < 0 || slot >= h->region.layout.nf_slots ||
+	if (netvm_region_map_fd(&h->region, region_fd, NULL, NULL) < 0 || slot >= h->region.layout.nf_slots ||
 	    netvm_ring_attach(&h->rx, netvm_region_ring(&h->region, 2 * slot),
 			      h->region.layout.ring_size, 0) < 0 ||
 	    netvm_ring_attach(&h->tx, netvm_region_ring(&h->region, 2 * slot + 1),

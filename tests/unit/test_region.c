@@ -82,7 +82,7 @@ static void test_noncontiguous_translation(void **state)
 			       (off_t)(i * seg));
 		assert_true(segs[i] == want);
 	}
-	assert_int_equal(netvm_region_from_segments(&r, segs, nsegs), 0);
+	assert_int_equal(netvm_region_from_segments(&r, segs, nsegs, NULL, NULL), 0);
 	for (uint32_t b = 0; b < h.nbufs; b++) {
 		uint32_t got;
 		uint8_t *buf = netvm_region_buf(&r, b);
@@ -122,7 +122,7 @@ static void test_create_and_map_fd(void **state)
 	assert_string_equal(netvm_region_service_name(&a, 2), "");
 	assert_int_equal(netvm_region_ring(&a, 3)->size, 256);
 	int fd = dup(a.fd);
-	assert_int_equal(netvm_region_map_fd(&b, fd), 0);
+	assert_int_equal(netvm_region_map_fd(&b, fd, NULL, NULL), 0);
 	netvm_region_buf(&a, 999)[0] = 42;
 	assert_int_equal(netvm_region_buf(&b, 999)[0], 42);
 	assert_string_equal(netvm_region_service_name(&b, 0), "fw");
@@ -132,7 +132,7 @@ static void test_create_and_map_fd(void **state)
 	/* An fd that is not a region is refused. */
 	fd = memfd_create("junk", 0);
 	assert_int_equal(ftruncate(fd, 1 << 20), 0);
-	assert_int_equal(netvm_region_map_fd(&b, fd), -EPROTO);
+	assert_int_equal(netvm_region_map_fd(&b, fd, NULL, NULL), -EPROTO);
 	close(fd);
 }
 
