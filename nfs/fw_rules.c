@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netvm/desc.h>
 #include <netvm/packet.h>
 
 #define WS " \t\r\v\f"
@@ -51,6 +52,19 @@ static int parse_fields(struct fw_rule *r, char **save, const char *name, int li
 		if (!eq)
 			return fail(err, errlen, name, line, "'%s': expected key=value", tok);
 		*eq = '\0';
+		if (!strcmp(tok, "output")) { /* not a match: where an allowed packet goes */
+			char *end;
+			unsigned long v = strtoul(eq + 1, &end, 10);
+			if (!r->allow)
+				return fail(err, errlen, name, line,
+					    "output= goes with allow only");
+			if (!eq[1] || *end || v >= NETVM_MAX_OUTPUTS)
+				return fail(err, errlen, name, line,
+					    "output must be 0..%d, got '%s'", NETVM_MAX_OUTPUTS - 1,
+					    eq + 1);
+			r->output = (uint8_t)v;
+			continue;
+		}
 		/* Only known keys are checked here; netvm_match_set names unknown ones. */
 		int k = key_index(tok);
 		if (k >= 0 && (seen & (1u << k)))
@@ -221,31 +235,36 @@ io_err:
 	return -1;
 }
 
-bool fw_check(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len)
+int fw_verdict(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len)
 {
 	struct netvm_5tuple t;
 
 	if (netvm_match_tuple(pkt, len, &t) < 0) {
 		rs->non_ip++;
 		rs->default_hits++;
-		return rs->default_allow;
+		return rs->default_allow ? 0 : -1;
 	}
 	/* Before any rule: an allow rule without ports must not let a tiny
 	 * fragment through either (RFC 1858, 3128, 7112). */
 	if (t.malformed) {
 		rs->malformed[t.malformed]++;
 		if (!rs->malformed_allow)
-			return false;
+			return -1;
 	}
 	for (int i = 0; i < rs->n; i++) {
 		struct fw_rule *r = &rs->rules[i];
 		if (netvm_match_test(&r->match, &t)) {
 			r->hits++;
-			return r->allow;
+			return r->allow ? r->output : -1;
 		}
 	}
 	rs->default_hits++;
-	return rs->default_allow;
+	return rs->default_allow ? 0 : -1;
+}
+
+bool fw_check(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len)
+{
+	return fw_verdict(rs, pkt, len) >= 0;
 }
 
 void fw_rules_free(struct fw_ruleset *rs)
@@ -255,6 +274,14 @@ void fw_rules_free(struct fw_ruleset *rs)
 	rs->n = 0;
 }
 
+/* A rule's match, and its output when it has one, for the table. */
+static void rule_text(const struct fw_rule *r, char *text, size_t len)
+{
+	netvm_match_format(&r->match, text, len);
+	if (r->output)
+		snprintf(text + strlen(text), len - strlen(text), " output=%u", r->output);
+}
+
 void fw_rules_print(const struct fw_ruleset *rs, FILE *f)
 {
 	char text[256];
@@ -262,7 +289,7 @@ void fw_rules_print(const struct fw_ruleset *rs, FILE *f)
 
 	/* Size the match column to its widest entry so the hits line up. */
 	for (int i = 0; i < rs->n; i++) {
-		netvm_match_format(&rs->rules[i].match, text, sizeof(text));
+		rule_text(&rs->rules[i], text, sizeof(text));
 		int l = (int)strlen(text);
 		if (l > w)
 			w = l;
@@ -270,7 +297,7 @@ void fw_rules_print(const struct fw_ruleset *rs, FILE *f)
 	fprintf(f, "%5s %5s %-6s %-*s %12s\n", "rule", "line", "action", w, "match", "hits");
 	for (int i = 0; i < rs->n; i++) {
 		const struct fw_rule *r = &rs->rules[i];
-		netvm_match_format(&r->match, text, sizeof(text));
+		rule_text(r, text, sizeof(text));
 		fprintf(f, "%5d %5d %-6s %-*s %12" PRIu64 "\n", i + 1, r->line,
 			r->allow ? "allow" : "deny", w, text, r->hits);
 	}

@@ -6,6 +6,7 @@
  * File format, one rule per line, '#' starts a comment, blank lines ignored:
  *
  *   allow proto=tcp dst=10.0.0.0/24 dport=80
+ *   allow proto=tcp dport=443 output=1   # out of output 1 (a graph chain's branch)
  *   deny  src=192.168.0.0/16
  *   default deny            # policy when no rule matches (default: allow)
  *   malformed allow         # policy for malformed or evasive frames (default: deny)
@@ -32,8 +33,9 @@
 struct fw_rule {
 	struct netvm_match match;
 	bool allow;
-	int line;      /* line of the rules file, for messages and the table */
-	uint64_t hits; /* packets this rule decided */
+	uint8_t output; /* allow ... output=N: out of output N of this hop (graph chains) */
+	int line;	/* line of the rules file, for messages and the table */
+	uint64_t hits;	/* packets this rule decided */
 };
 
 struct fw_ruleset {
@@ -65,6 +67,10 @@ int fw_rules_parse(const char *name, const char *text, struct fw_ruleset *rs, ch
  * deciding rule or in default_hits (non-IP frames in non_ip too).
  */
 bool fw_check(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len);
+
+/* The same decision with the output: -1 to deny, else the output an allowed
+ * frame leaves by (its rule's output=N, 0 for the policies). */
+int fw_verdict(struct fw_ruleset *rs, const uint8_t *pkt, uint32_t len);
 
 /* Free the rules; @p rs is left empty (safe to call twice). */
 void fw_rules_free(struct fw_ruleset *rs);

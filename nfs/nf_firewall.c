@@ -51,10 +51,14 @@ static void handler(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n, voi
 	struct fw_state *st = arg;
 	(void)nf;
 
-	for (uint16_t i = 0; i < n; i++)
-		if (!fw_check(&st->rs, pkts[i].data, pkts[i].len))
+	for (uint16_t i = 0; i < n; i++) {
+		int v = fw_verdict(&st->rs, pkts[i].data, pkts[i].len);
+		if (v < 0)
 			netvm_pkt_drop(&pkts[i]);
-	/* Allowed packets keep the default action: next hop of the chain. */
+		else if (v > 0)
+			netvm_pkt_output(&pkts[i], (uint16_t)v);
+		/* else the default action: the next hop of the chain */
+	}
 
 	bool due = false;
 	if (st->interval) {
@@ -93,6 +97,9 @@ static void usage(FILE *out)
 	    "\n"
 	    "Rules file: one rule per line, first match wins; '#' starts a comment.\n"
 	    "  allow|deny [src=PREFIX] [dst=PREFIX] [proto=P] [sport=PORTS] [dport=PORTS]\n"
+	    "  allow ... output=N      allowed packets leave by output N (0..15) of this hop\n"
+	    "                          (a branch of a graph chain: the chain's links say\n"
+	    "                          where it leads); the others by output 0, the next hop\n"
 	    "  default allow|deny      policy when no rule matches (default: allow)\n"
 	    "  malformed allow|deny    deny (default): drop malformed or evasive frames before\n"
 	    "                          any rule; allow: let the rules decide (only rules\n"

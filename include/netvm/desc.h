@@ -18,8 +18,13 @@ enum netvm_action {
 	NETVM_ACT_DROP = 1,    /**< free the buffer (counted as an NF drop) */
 	NETVM_ACT_SERVICE = 2, /**< send to service netvm_desc.dst */
 	NETVM_ACT_PORT = 3,    /**< send out port netvm_desc.dst */
+	NETVM_ACT_OUTPUT = 4,  /**< out of output netvm_desc.dst of this hop (graph chains;
+				  output 0 is NETVM_ACT_NEXT) */
 	NETVM_ACT_MAX
 };
+
+/** Outputs a hop of a chain may have (netvm_desc.dst of NETVM_ACT_OUTPUT). */
+#define NETVM_MAX_OUTPUTS 16
 
 /**
  * One packet reference.  Field ownership: the switch fills every field

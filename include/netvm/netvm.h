@@ -149,6 +149,19 @@ static inline void netvm_pkt_to_service(struct netvm_pkt *p, uint16_t id)
 	p->desc.action = NETVM_ACT_SERVICE;
 	p->desc.dst = id;
 }
+/**
+ * Send the packet out of output @p n (0..NETVM_MAX_OUTPUTS-1) of this hop of
+ * its chain: the chain's links (configuration, `netvmctl chain set`) say
+ * where each output leads.  Output 0 is the default, the next hop, as with
+ * netvm_pkt_next(); an output nothing is linked to drops the packet
+ * (counted as no_route).  This is how an NF branches a chain: a classifier
+ * sends web traffic out of output 1 and the rest out of output 0.
+ */
+static inline void netvm_pkt_output(struct netvm_pkt *p, uint16_t n)
+{
+	p->desc.action = n ? NETVM_ACT_OUTPUT : NETVM_ACT_NEXT;
+	p->desc.dst = n;
+}
 /** Send the packet out port @p id (see netvm_nf_port_id()). */
 static inline void netvm_pkt_to_port(struct netvm_pkt *p, uint16_t id)
 {

@@ -129,3 +129,17 @@ bool netvm_valid_ifname(const char *s)
 			return false;
 	return true;
 }
+
+int netvm_parse_link_from(const char *s, char *hop, size_t len, unsigned max_out, unsigned *out)
+{
+	const char *dot = strrchr(s, '.');
+	size_t n = dot ? (size_t)(dot - s) : strlen(s);
+	uint64_t v = 0;
+
+	if (n == 0 || n >= len || (dot && netvm_parse_range(dot + 1, false, 0, max_out - 1, &v)))
+		return -1;
+	memcpy(hop, s, n);
+	hop[n] = '\0';
+	*out = (unsigned)v;
+	return 0;
+}

@@ -37,6 +37,10 @@ int netvm_parse_word(const char *s, const char *const *words, const int *values,
 /* The words of a keyword list as "a, b or c", for messages. */
 void netvm_parse_expect(const char *const *words, char *buf, size_t len);
 
+/* Where a chain link starts: "HOP.OUTPUT" ("cls.1") into @hop ("cls") and
+ * *out (1); plain "HOP" is output 0.  Outputs are below @max_out. */
+int netvm_parse_link_from(const char *s, char *hop, size_t len, unsigned max_out, unsigned *out);
+
 /* A name (service, port, chain, domain): 1..NETVM_NAME_MAX-1 characters of
  * A-Z a-z 0-9 _ . - */
 bool netvm_valid_name(const char *s);

@@ -16,6 +16,7 @@
 
 #include "common/ctl.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "commands.h"
 #include "netvmd.h"
 
@@ -295,9 +296,9 @@ static json_t *cmd_detach(struct netvmd *d, struct peer *c, json_t *req, int *pa
 
 static json_t *cmd_chain_set(struct netvmd *d, struct peer *c, json_t *req, int *pass_fd)
 {
-	const char *name = json_string_value(json_object_get(req, "name"));
-	json_t *hops = json_object_get(req, "hops"), *v;
-	char err[256];
+	const char *name = json_string_value(json_object_get(req, "name")), *key;
+	json_t *hops = json_object_get(req, "hops"), *links = json_object_get(req, "links"), *v;
+	char err[512];
 	size_t i;
 	int id;
 
@@ -307,22 +308,44 @@ static json_t *cmd_chain_set(struct netvmd *d, struct peer *c, json_t *req, int 
 	if (!json_is_array(hops) || json_array_size(hops) > 64)
 		return error_reply(EINVAL,
 				   "chain_set: 'hops' must be an array of at most 64 names");
+	if (links && (!json_is_object(links) || json_object_size(links) > 64 * NETVM_MAX_OUTPUTS))
+		return error_reply(EINVAL, "chain_set: 'links' must be an object of "
+					   "\"HOP[.OUTPUT]\": \"TARGET\"");
 	const char *names[json_array_size(hops) + 1];
 	json_array_foreach(hops, i, v)
 	{
 		if (!(names[i] = json_string_value(v)))
 			return error_reply(EINVAL, "chain_set: hop %zu is not a string", i);
 	}
+	size_t nl = json_object_size(links);
+	struct route_link lk[nl + 1];
+	char from[nl + 1][NETVM_NAME_MAX];
+	i = 0;
+	json_object_foreach(links, key, v)
+	{
+		if (netvm_parse_link_from(key, from[i], NETVM_NAME_MAX, NETVM_MAX_OUTPUTS,
+					  &lk[i].out) < 0 ||
+		    !json_is_string(v))
+			return error_reply(EINVAL,
+					   "chain_set: link '%s': expected \"HOP[.OUTPUT]\": "
+					   "\"TARGET\" with an output 0..%d",
+					   key, NETVM_MAX_OUTPUTS - 1);
+		lk[i].from = from[i];
+		lk[i].to = json_string_value(v);
+		i++;
+	}
 	struct route_table *rt = route_clone(d->mgr.rt);
 	if (!rt)
 		return error_reply(ENOMEM, "out of memory");
-	id = route_chain_set(d, rt, name, names, (uint16_t)json_array_size(hops), err, sizeof(err));
+	id = route_chain_set(d, rt, name, names, (uint16_t)json_array_size(hops), lk, (uint16_t)nl,
+			     err, sizeof(err));
 	if (id < 0) {
 		route_free(rt);
 		return error_reply(-id, "%s", err);
 	}
 	rt_edit_commit(d, rt);
-	LOG_INFO("manager", "chain '%s' set (%zu hops)", name, json_array_size(hops));
+	LOG_INFO("manager", "chain '%s' set (%zu hops, %zu links)", name, json_array_size(hops),
+		 nl);
 	return json_pack("{s:b, s:i}", "ok", 1, "id", id);
 }
 

@@ -591,6 +591,72 @@ static int parse_services(struct ctx *c, yaml_node_t *seq)
 	return 0;
 }
 
+/* A chain's hops: a list of service names. */
+static int parse_hops(struct ctx *c, struct cfg_chain *ch, yaml_node_t *seq)
+{
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return fail(c, seq,
+			    "chain '%s' must be a list of service names ([] for none) or a mapping "
+			    "with hops and links, got %s",
+			    ch->name, kind(seq));
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *h = node(c, *it);
+		char(*hops)[NETVM_NAME_MAX];
+
+		if (ch->nhops >= CFG_MAX_HOPS)
+			return fail(c, h, "chain '%s' has too many hops (at most %d)", ch->name,
+				    CFG_MAX_HOPS);
+		if (want_scalar(c, h, "a chain hop"))
+			return -1;
+		if (find_service(c->cfg, sval(h)) < 0)
+			return fail(c, h, "chain '%s' names unknown service '%s'", ch->name,
+				    sval(h));
+		hops = grow(ch->hops, ch->nhops, sizeof(*hops));
+		if (!hops)
+			return oom(c, h);
+		ch->hops = hops;
+		strcpy(hops[ch->nhops++], sval(h));
+	}
+	return 0;
+}
+
+/* A graph chain's links: {HOP[.OUTPUT]: TARGET, ...}. */
+static int parse_links(struct ctx *c, struct cfg_chain *ch, yaml_node_t *map)
+{
+	if (is_null(map))
+		return 0;
+	if (want_mapping(c, map, "links") || check_keys(c, map, "links"))
+		return -1;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		struct cfg_link *l = grow(ch->links, ch->nlinks, sizeof(*l));
+
+		if (!l)
+			return oom(c, k);
+		ch->links = l;
+		l = &l[ch->nlinks];
+		memset(l, 0, sizeof(*l));
+		l->line = line_of(k);
+		if (netvm_parse_link_from(sval(k), l->from, sizeof(l->from), NETVM_MAX_OUTPUTS,
+					  &l->out) < 0)
+			return fail(
+			    c, k,
+			    "chain '%s': link from '%s': expected HOP or HOP.OUTPUT (output "
+			    "0..%d)",
+			    ch->name, sval(k), NETVM_MAX_OUTPUTS - 1);
+		if (want_scalar(c, v, "a link's target"))
+			return -1;
+		if (!sval(v)[0] || strlen(sval(v)) >= sizeof(l->to))
+			return fail(c, v, "chain '%s': link target '%s' is not a name", ch->name,
+				    sval(v));
+		strcpy(l->to, sval(v));
+		ch->nlinks++;
+	}
+	return 0;
+}
+
 static int parse_chains(struct ctx *c, yaml_node_t *map)
 {
 	struct netvm_config *cfg = c->cfg;
@@ -601,7 +667,7 @@ static int parse_chains(struct ctx *c, yaml_node_t *map)
 		return -1;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
-		yaml_node_t *k = node(c, p->key), *seq = node(c, p->value);
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
 		struct cfg_chain *a, *ch;
 
 		if (cfg->nchains >= CFG_MAX_CHAINS)
@@ -615,30 +681,26 @@ static int parse_chains(struct ctx *c, yaml_node_t *map)
 		ch->line = line_of(k);
 		if (get_name(c, k, "chain name", ch->name))
 			return -1;
-		if (seq->type != YAML_SEQUENCE_NODE)
-			return fail(
-			    c, seq,
-			    "chain '%s' must be a list of service names ([] for none), got %s",
-			    ch->name, kind(seq));
-		for (yaml_node_item_t *it = seq->data.sequence.items.start;
-		     it < seq->data.sequence.items.top; it++) {
-			yaml_node_t *h = node(c, *it);
-			char(*hops)[NETVM_NAME_MAX];
-
-			if (ch->nhops >= CFG_MAX_HOPS)
-				return fail(c, h, "chain '%s' has too many hops (at most %d)",
-					    ch->name, CFG_MAX_HOPS);
-			if (want_scalar(c, h, "a chain hop"))
+		if (v->type != YAML_MAPPING_NODE) { /* a line: [a, b, c] */
+			if (parse_hops(c, ch, v))
 				return -1;
-			if (find_service(cfg, sval(h)) < 0)
-				return fail(c, h, "chain '%s' names unknown service '%s'", ch->name,
-					    sval(h));
-			hops = grow(ch->hops, ch->nhops, sizeof(*hops));
-			if (!hops)
-				return oom(c, h);
-			ch->hops = hops;
-			strcpy(hops[ch->nhops++], sval(h));
+			continue;
 		}
+		if (check_keys(c, v, "chain"))
+			return -1;
+		for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
+		     q < v->data.mapping.pairs.top; q++) {
+			const char *key = sval(node(c, q->key));
+			if (strcmp(key, "hops") && strcmp(key, "links"))
+				return fail(c, node(c, q->key),
+					    "unknown key '%s' in chain '%s' (hops, links)", key,
+					    ch->name);
+		}
+		yaml_node_t *hops = map_get(c, v, "hops");
+		if (!hops)
+			return fail(c, v, "chain '%s' has no 'hops'", ch->name);
+		if (parse_hops(c, ch, hops) || parse_links(c, ch, map_get(c, v, "links")))
+			return -1;
 	}
 	return 0;
 }
@@ -1110,8 +1172,10 @@ void netvm_config_free(struct netvm_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (int i = 0; i < cfg->nchains && cfg->chains; i++)
+	for (int i = 0; i < cfg->nchains && cfg->chains; i++) {
 		free(cfg->chains[i].hops);
+		free(cfg->chains[i].links);
+	}
 	for (int i = 0; i < cfg->nports && cfg->ports; i++)
 		free(cfg->ports[i].conf);
 	free(cfg->ports);

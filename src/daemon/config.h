@@ -43,11 +43,21 @@ struct cfg_service {
 	uint64_t bad_desc_limit;
 };
 
+/* A link of a graph chain: output @out of hop @from goes to @to. */
+struct cfg_link {
+	char from[NETVM_NAME_MAX]; /* a hop's service */
+	unsigned out;
+	char to[NETVM_NAME_MAX + 8]; /* a hop's service, "out", "drop" or "port:NAME" */
+	int line;
+};
+
 struct cfg_chain {
 	char name[NETVM_NAME_MAX];
 	int line;
 	int nhops;
 	char (*hops)[NETVM_NAME_MAX]; /* service names */
+	int nlinks;
+	struct cfg_link *links; /* checked against the hops when netvmd starts */
 };
 
 struct cfg_rule {

@@ -91,10 +91,30 @@ struct domain {
 	struct netvm_pool pool;
 };
 
+/* Where output k of a chain's hop h goes: next[h * NETVM_MAX_OUTPUTS + k]
+ * is a hop of the chain (< nhops), or one of these. */
+#define NEXT_OUT  0xffff /* leave: the output port of the packet's ingress port */
+#define NEXT_DROP 0xfffe /* dropped, as the configuration says */
+#define NEXT_NONE 0xfffd /* nothing is linked to this output: no_route */
+#define NEXT_PORT 0x8000 /* | port id: out that port */
+
+/* A link from output @out of hop @from to @to (a hop's service name, "out",
+ * "drop" or "port:NAME"), as the configuration or netvmctl wrote it. */
+struct route_link {
+	const char *from;
+	unsigned out;
+	const char *to;
+};
+
 struct route_chain {
 	char name[NETVM_NAME_MAX];
 	uint16_t nhops;
 	uint16_t *hops; /* service ids */
+	uint16_t *next; /* nhops * NETVM_MAX_OUTPUTS targets (NEXT_*) */
+	uint16_t nlinks;
+	struct route_chain_link {
+		uint16_t from, out, to; /* hop, output, target as in next[] */
+	} * links;			/* the explicit links, for the status */
 };
 
 struct route_rule {
@@ -222,10 +242,17 @@ int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd
 struct route_table *route_from_config(const struct netvmd *d, char *err, size_t errlen);
 /* A deep copy of @rt to modify before publishing, or NULL. */
 struct route_table *route_clone(const struct route_table *rt);
-/* Set or replace chain @name; returns its id or -ENOENT (unknown service
- * named in @err) / -ENOMEM. */
+/* Set or replace chain @name: its hops (service names) and the links from
+ * hop outputs (each hop's output 0 goes to the next hop, the last one's out,
+ * unless a link says otherwise).  Returns its id, or -ENOENT (an unknown
+ * service, hop or port), -EINVAL (a bad link, a cycle), -ENOMEM, with the
+ * message in @err. */
 int route_chain_set(const struct netvmd *d, struct route_table *rt, const char *name,
-		    const char *const *hops, uint16_t nhops, char *err, size_t errlen);
+		    const char *const *hops, uint16_t nhops, const struct route_link *links,
+		    uint16_t nlinks, char *err, size_t errlen);
+/* A target as text ("proxy", "out", "drop", "port:p1"), for the status. */
+void route_target_name(const struct netvmd *d, const struct route_chain *c, uint16_t to, char *buf,
+		       size_t len);
 /* Fill the replica lists from the slots that are RUNNING now. */
 int route_set_replicas(const struct netvmd *d, struct route_table *rt);
 void route_free(struct route_table *rt);

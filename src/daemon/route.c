@@ -13,8 +13,11 @@ void route_free(struct route_table *rt)
 {
 	if (!rt)
 		return;
-	for (uint16_t i = 0; i < rt->nchains; i++)
+	for (uint16_t i = 0; i < rt->nchains; i++) {
 		free(rt->chains[i].hops);
+		free(rt->chains[i].next);
+		free(rt->chains[i].links);
+	}
 	for (uint16_t i = 0; i < rt->nservices; i++)
 		free(rt->replicas[i].slots);
 	free(rt->chains);
@@ -59,48 +62,6 @@ fail:
 	return NULL;
 }
 
-int route_chain_set(const struct netvmd *d, struct route_table *rt, const char *name,
-		    const char *const *hops, uint16_t nhops, char *err, size_t errlen)
-{
-	uint16_t *ids = calloc(nhops ? nhops : 1, sizeof(*ids));
-	int id;
-
-	if (!ids)
-		return -ENOMEM;
-	for (uint16_t i = 0; i < nhops; i++) {
-		int s = route_service_find(d, hops[i]);
-		if (s < 0) {
-			snprintf(err, errlen, "chain '%s': unknown service '%s'", name, hops[i]);
-			free(ids);
-			return -ENOENT;
-		}
-		ids[i] = (uint16_t)s;
-	}
-	id = route_chain_find(rt, name);
-	if (id < 0) {
-		struct route_chain *c;
-		if (rt->nchains >= BUF_NO_CHAIN - 1) {
-			free(ids);
-			snprintf(err, errlen, "too many chains");
-			return -ENOSPC;
-		}
-		c = realloc(rt->chains, (rt->nchains + 1u) * sizeof(*c));
-		if (!c) {
-			free(ids);
-			return -ENOMEM;
-		}
-		rt->chains = c;
-		id = rt->nchains++;
-		memset(&c[id], 0, sizeof(c[id]));
-		snprintf(c[id].name, sizeof(c[id].name), "%s", name);
-	}
-	/* Chain ids never change, so packets in flight keep their chain. */
-	free(rt->chains[id].hops);
-	rt->chains[id].hops = ids;
-	rt->chains[id].nhops = nhops;
-	return id;
-}
-
 struct route_table *route_from_config(const struct netvmd *d, char *err, size_t errlen)
 {
 	const struct netvm_config *cfg = &d->cfg;
@@ -109,12 +70,22 @@ struct route_table *route_from_config(const struct netvmd *d, char *err, size_t 
 	if (!rt)
 		goto nomem;
 	for (int i = 0; i < cfg->nchains; i++) {
-		const char *hops[cfg->chains[i].nhops + 1];
-		for (int h = 0; h < cfg->chains[i].nhops; h++)
-			hops[h] = cfg->chains[i].hops[h];
-		if (route_chain_set(d, rt, cfg->chains[i].name, hops,
-				    (uint16_t)cfg->chains[i].nhops, err, errlen) < 0)
+		const struct cfg_chain *ch = &cfg->chains[i];
+		const char *hops[ch->nhops + 1];
+		struct route_link links[ch->nlinks + 1];
+		char msg[384];
+		for (int h = 0; h < ch->nhops; h++)
+			hops[h] = ch->hops[h];
+		for (int l = 0; l < ch->nlinks; l++)
+			links[l] = (struct route_link){ch->links[l].from, ch->links[l].out,
+						       ch->links[l].to};
+		if (route_chain_set(d, rt, ch->name, hops, (uint16_t)ch->nhops, links,
+				    (uint16_t)ch->nlinks, msg, sizeof(msg)) < 0) {
+			/* The configuration's file and line: links are checked here. */
+			snprintf(err, errlen, "%s:%d: %s", cfg->path[0] ? cfg->path : "config",
+				 ch->line, msg);
 			goto fail;
+		}
 	}
 	if (cfg->default_chain[0])
 		rt->default_chain = route_chain_find(rt, cfg->default_chain);
@@ -149,12 +120,17 @@ struct route_table *route_clone(const struct route_table *base)
 		goto fail;
 	for (uint16_t i = 0; i < base->nchains; i++) {
 		const struct route_chain *c = &base->chains[i];
-		rt->chains[i] = *c;
-		rt->chains[i].hops = malloc((c->nhops + 1u) * sizeof(uint16_t));
+		struct route_chain *n = &rt->chains[i];
+		*n = *c;
+		n->hops = malloc((c->nhops + 1u) * sizeof(uint16_t));
+		n->next = malloc((c->nhops + 1u) * NETVM_MAX_OUTPUTS * sizeof(uint16_t));
+		n->links = malloc((c->nlinks + 1u) * sizeof(*c->links));
 		rt->nchains = i + 1;
-		if (!rt->chains[i].hops)
+		if (!n->hops || !n->next || !n->links)
 			goto fail;
-		memcpy(rt->chains[i].hops, c->hops, c->nhops * sizeof(uint16_t));
+		memcpy(n->hops, c->hops, c->nhops * sizeof(uint16_t));
+		memcpy(n->next, c->next, c->nhops * NETVM_MAX_OUTPUTS * sizeof(uint16_t));
+		memcpy(n->links, c->links, c->nlinks * sizeof(*c->links));
 	}
 	for (uint32_t i = 0; i < base->nrules; i++) {
 		const struct route_rule *r = &base->rules[i];

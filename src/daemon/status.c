@@ -4,6 +4,7 @@
  * services, NFs, chains, rules, drops by cause, the switch's and the
  * control socket's counters.  Counters the switch writes are read relaxed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "commands.h"
@@ -79,12 +80,20 @@ static json_t *status_chains(const struct netvmd *d, const struct route_table *r
 	json_t *a = json_array();
 
 	for (uint16_t i = 0; i < rt->nchains; i++) {
-		json_t *hops = json_array();
-		for (uint16_t h = 0; h < rt->chains[i].nhops; h++)
-			json_array_append_new(
-			    hops, json_string(d->cfg.services[rt->chains[i].hops[h]].name));
-		json_array_append_new(a, json_pack("{s:i, s:s, s:o}", "id", i, "name",
-						   rt->chains[i].name, "hops", hops));
+		const struct route_chain *c = &rt->chains[i];
+		json_t *hops = json_array(), *links = json_object();
+		char from[NETVM_NAME_MAX + 8], to[NETVM_NAME_MAX + 8];
+		for (uint16_t h = 0; h < c->nhops; h++)
+			json_array_append_new(hops, json_string(d->cfg.services[c->hops[h]].name));
+		/* The links as they were set, "HOP.OUTPUT": "TARGET". */
+		for (uint16_t l = 0; l < c->nlinks; l++) {
+			snprintf(from, sizeof(from), "%s.%u",
+				 d->cfg.services[c->hops[c->links[l].from]].name, c->links[l].out);
+			route_target_name(d, c, c->links[l].to, to, sizeof(to));
+			json_object_set_new(links, from, json_string(to));
+		}
+		json_array_append_new(a, json_pack("{s:i, s:s, s:o, s:o}", "id", i, "name", c->name,
+						   "hops", hops, "links", links));
 	}
 	return a;
 }

@@ -224,12 +224,24 @@ static inline void to_service(struct netvmd *d, const struct route_table *rt, ui
 	desc->hash = flow_hash(d, desc, m);
 	s = r->n == 1 ? r->slots[0] : r->slots[desc->hash % r->n];
 	struct nf_slot *sl = &d->slots[s];
-	/* action, flags and dst are the last NF's: the library resets them. */
+	/* The NF reads its ingress port in dst; action and flags are the last
+	 * NF's: the library resets them. */
+	desc->dst = m->in_port;
 	if (sl->domain && !cross_domain(d, 0, sl->domain, desc))
 		return;
 	sl->pend[sl->pend_tail++ & sl->pend_mask] = *desc;
 	if (((sl->pend_tail - sl->pend_head) & (SW_STAGE - 1)) == 0)
 		flush_slot(d, s);
+}
+
+/* Out of the platform by the output port of its ingress port: where a
+ * chain ends.  A packet an NF made without an origin has no ingress port. */
+static inline void leave(struct netvmd *d, struct netvm_desc *desc, struct buf_meta *m)
+{
+	if (m->in_port < d->nports)
+		stage_port(d, d->ports[m->in_port].out_id, desc);
+	else
+		drop(d, desc->buf, &d->sw.drops.no_route);
 }
 
 /* Send the packet to hop m->hop of its chain, or out when the chain ends. */
@@ -240,7 +252,38 @@ static inline void forward(struct netvmd *d, const struct route_table *rt, struc
 		to_service(d, rt, rt->chains[m->chain].hops[m->hop], desc, m);
 		return;
 	}
-	stage_port(d, d->ports[m->in_port].out_id, desc);
+	leave(d, desc, m);
+}
+
+/* The NF at hop m->hop sent the packet out of its output @out: follow the
+ * chain's links (a line by default: output 0 to the next hop). */
+static inline void next_hop(struct netvmd *d, const struct route_table *rt, struct netvm_desc *desc,
+			    struct buf_meta *m, unsigned out)
+{
+	const struct route_chain *c = &rt->chains[m->chain];
+	uint16_t to;
+
+	if (m->chain >= rt->nchains || m->hop >= c->nhops) {
+		/* No chain (it was sent to a service) or a shorter one now. */
+		if (out == 0)
+			leave(d, desc, m);
+		else
+			drop(d, desc->buf, &d->sw.drops.no_route);
+		return;
+	}
+	to = c->next[m->hop * NETVM_MAX_OUTPUTS + out];
+	if (to < c->nhops) {
+		m->hop = to;
+		to_service(d, rt, c->hops[to], desc, m);
+	} else if (to == NEXT_OUT) {
+		leave(d, desc, m);
+	} else if (to == NEXT_DROP) {
+		drop(d, desc->buf, &d->sw.drops.nf_drop);
+	} else if (to == NEXT_NONE) {
+		drop(d, desc->buf, &d->sw.drops.no_route);
+	} else {
+		stage_port(d, to & ~NEXT_PORT, desc);
+	}
 }
 
 /* Pick the packet's chain into m->chain: the first flow rule that matches,
@@ -315,7 +358,8 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 	if ((uint32_t)desc->off + desc->len > d->sw.buf_size || desc->len == 0 ||
 	    desc->action >= NETVM_ACT_MAX ||
 	    (desc->action == NETVM_ACT_SERVICE && desc->dst >= rt->nservices) ||
-	    (desc->action == NETVM_ACT_PORT && desc->dst >= d->nports)) {
+	    (desc->action == NETVM_ACT_PORT && desc->dst >= d->nports) ||
+	    (desc->action == NETVM_ACT_OUTPUT && desc->dst >= NETVM_MAX_OUTPUTS)) {
 		sl->stats.bad_desc++;
 		LOG_WARN_RL("switch",
 			    "NF slot %u returned a bad descriptor (buf %u off %u len %u action %u)",
@@ -334,8 +378,10 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 	m = &d->pool.meta[desc->buf];
 	switch (desc->action) {
 	case NETVM_ACT_NEXT:
-		m->hop++;
-		forward(d, rt, desc, m);
+		next_hop(d, rt, desc, m, 0);
+		return;
+	case NETVM_ACT_OUTPUT:
+		next_hop(d, rt, desc, m, desc->dst);
 		return;
 	case NETVM_ACT_SERVICE:
 		m->chain = BUF_NO_CHAIN; /* leaves its chain: after this NF, out */

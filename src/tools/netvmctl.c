@@ -404,10 +404,18 @@ static void show_chains(json_t *rep)
 		json_t *name = json_object_get(c, "name");
 		bool is_dflt =
 		    dname && json_is_string(name) && strcmp(json_string_value(name), dname) == 0;
-		json_t *hops = json_object_get(c, "hops");
+		json_t *hops = json_object_get(c, "hops"), *links = json_object_get(c, "links"), *v;
 		char *h = json_is_array(hops) && json_array_size(hops) == 0
 			      ? xstrdup("(none: straight to the output port)")
 			      : val_text(hops, " -> ");
+		const char *from;
+		json_object_foreach(links, from, v)
+		{
+			char *more = xasprintf("%s; %s -> %s", h, from,
+					       json_is_string(v) ? json_string_value(v) : "?");
+			free(h);
+			h = more;
+		}
 
 		table_row(&t, field(c, "id"), field(c, "name"), xstrdup(is_dflt ? "*" : ""), h);
 	}
@@ -545,12 +553,25 @@ static int cmd_chain_set(int argc, char **argv)
 	json_t *rep, *hops = json_array();
 	size_t nhops;
 
+	json_t *links = json_object();
+
 	if (argc < 3)
-		usage_error("usage: chain set NAME SVC[,SVC...]  (or '' for no hops)");
+		usage_error("usage: chain set NAME SVC[,SVC...] [HOP.OUTPUT=TARGET...]  (or '' for "
+			    "no hops)");
 	if (!*argv[1])
 		usage_error("chain name must not be empty");
-	/* Hops may be given comma-separated, as separate words, or both. */
+	/* Hops may be given comma-separated, as separate words, or both;
+	 * links are HOP.OUTPUT=TARGET. */
 	for (int a = 2; a < argc; a++) {
+		char *eq = strchr(argv[a], '=');
+		if (eq) {
+			if (eq == argv[a] || !eq[1])
+				usage_error("chain set: a link is HOP.OUTPUT=TARGET, got '%s'",
+					    argv[a]);
+			*eq = '\0';
+			json_object_set_new(links, argv[a], json_string(eq + 1));
+			continue;
+		}
 		char *list = xstrdup(argv[a]), *save = NULL;
 
 		if (*list &&
@@ -561,8 +582,8 @@ static int cmd_chain_set(int argc, char **argv)
 		free(list);
 	}
 	nhops = json_array_size(hops); /* the request takes hops */
-	rep = ctl_request(
-	    json_pack("{s:s, s:s, s:o}", "cmd", "chain_set", "name", argv[1], "hops", hops));
+	rep = ctl_request(json_pack("{s:s, s:s, s:o, s:o}", "cmd", "chain_set", "name", argv[1],
+				    "hops", hops, "links", links));
 	print_done(rep, "chain %s set (id %lld, %zu hop%s)", argv[1], int_field(rep, "id", -1),
 		   nhops, nhops == 1 ? "" : "s");
 	json_decref(rep);
@@ -866,8 +887,10 @@ static const struct command {
     {"drops", NULL, "", cmd_show, "packets dropped, by cause"},
     {"control", NULL, "", cmd_show,
      "control socket: connections, limit, refused, timed out and overflowed clients"},
-    {"chain", "set", "NAME SVC[,SVC...]", cmd_chain_set,
-     "create or replace a chain ('' for no hops)"},
+    {"chain", "set", "NAME SVC[,SVC...] [HOP.N=TARGET...]", cmd_chain_set,
+     "create or replace a chain ('' for no hops); each HOP.N=TARGET links output N of hop HOP "
+     "to TARGET: another hop, out, drop or port:NAME (output 0 goes to the next hop unless "
+     "linked, other outputs are dropped unless linked)"},
     {"chain", "default", "NAME|none", cmd_chain_default,
      "chain for packets no rule matches (none: straight to their output port)"},
     {"rule", "add",

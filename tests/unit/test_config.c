@@ -210,6 +210,23 @@ static void test_defaults(void **state)
 	assert_false(cfg.malformed_pass);
 	netvm_config_free(&cfg);
 
+	/* A graph chain: hops and links from their outputs. */
+	assert_int_equal(parse("services: [cls, web, rest]\n"
+			       "chains:\n"
+			       "  g:\n"
+			       "    hops: [cls, rest, web]\n"
+			       "    links: {cls.1: web, cls.2: drop, web: out}\n",
+			       &cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.chains[0].nhops, 3);
+	assert_int_equal(cfg.chains[0].nlinks, 3);
+	assert_string_equal(cfg.chains[0].links[0].from, "cls");
+	assert_int_equal(cfg.chains[0].links[0].out, 1);
+	assert_string_equal(cfg.chains[0].links[0].to, "web");
+	assert_int_equal(cfg.chains[0].links[2].out, 0);
+	assert_int_equal(cfg.chains[0].links[2].line, 5);
+	netvm_config_free(&cfg);
+
 	/* Interface ports: their options go to their backends. */
 	assert_int_equal(parse("ports:\n"
 			       "  - {name: t, type: tap, ifname: tap0}\n"
@@ -288,9 +305,9 @@ static const struct bad bads[] = {
      "x.yaml:1: ", "ring_size must be a power of two between 64 and 65536, got 1000"},
     {"max_nfs: 8\nring_size: 32\n", "x.yaml:2: ", "power of two"},
     {"ring_size: 131072\n", "x.yaml:1: ", "got 131072"},
-    {"ports:\n  - name: gen0\n    type: gen\n    sise: 64\n",
-     "x.yaml:4: ", "port 'gen0': unknown key 'sise' for a gen port (it takes size, flows, "
-		   "rate or count)"},
+    {"ports:\n  - name: gen0\n    type: gen\n    sise: 64\n", "x.yaml:4: ",
+     "port 'gen0': unknown key 'sise' for a gen port (it takes size, flows, "
+     "rate or count)"},
     {"services: [fw]\nchains:\n  web: [fw,\n     fx]\n",
      "x.yaml:4: ", "chain 'web' names unknown service 'fx'"},
     {"ports:\n  - {name: gen0, type: gen}\n  - name: gen0\n    type: gen\n",
@@ -357,9 +374,9 @@ static const struct bad bads[] = {
     {"ports:\n  - name: t\n    type: tap\n", "x.yaml:2: ", "port 't': a tap port needs 'ifname'"},
     {"ports:\n  - name: a\n    type: af_packet\n    ifname: eth0\n    size: 64\n",
      "x.yaml:5: ", "port 'a': unknown key 'size' for a af_packet port"},
-    {"ports:\n  - name: a\n    type: af_packet\n    ifname: eth0\n    queue: 1\n",
-     "x.yaml:5: ", "port 'a': unknown key 'queue' for a af_packet port (it takes ifname or "
-		   "promisc)"},
+    {"ports:\n  - name: a\n    type: af_packet\n    ifname: eth0\n    queue: 1\n", "x.yaml:5: ",
+     "port 'a': unknown key 'queue' for a af_packet port (it takes ifname or "
+     "promisc)"},
     {"ports:\n  - name: t\n    type: tap\n    ifname: tap0\n    promisc: yes\n",
      "x.yaml:5: ", "port 't': unknown key 'promisc' for a tap port (it takes ifname)"},
     {"ports:\n  - name: g\n    type: gen\n    ifname: eth0\n",
@@ -376,6 +393,13 @@ static const struct bad bads[] = {
      "x.yaml:5: ", "port 'x': queue must be an integer between 0 and 4095"},
     {"ports:\n  - name: a\n    type: af_packet\n    ifname: v0\n    promisc: 2\n",
      "x.yaml:5: ", "port 'a': promisc must be true or false (yes or no), got '2'"},
+    {"services: [a]\nchains:\n  g: {hops: [a], links: {a.16: out}}\n",
+     "x.yaml:3: ", "chain 'g': link from 'a.16': expected HOP or HOP.OUTPUT (output 0..15)"},
+    {"services: [a]\nchains:\n  g: {links: {a.1: out}}\n", "x.yaml:3: ", "chain 'g' has no 'hops'"},
+    {"services: [a]\nchains:\n  g: {hops: [a], linx: {}}\n",
+     "x.yaml:3: ", "unknown key 'linx' in chain 'g' (hops, links)"},
+    {"services: [a]\nchains:\n  g: {hops: [a], links: [a]}\n",
+     "x.yaml:3: ", "links must be a mapping"},
     {"ring_size: 64\nmalformed: allow\n",
      "x.yaml:2: ", "malformed must be drop or pass, got 'allow'"},
     {"malformed: [drop]\n", "x.yaml:1: ", "malformed must be a single value"},

@@ -186,10 +186,10 @@ static void test_route_publish(void **state)
 
 	struct route_table *old = f->d.mgr.rt, *rt = route_clone(old);
 	assert_non_null(rt);
-	assert_int_equal(route_chain_set(&f->d, rt, "web", hops, 1, err, sizeof(err)), 1);
+	assert_int_equal(route_chain_set(&f->d, rt, "web", hops, 1, NULL, 0, err, sizeof(err)), 1);
 	assert_int_equal(route_chain_find(atomic_load(&f->d.rt), "web"), -1); /* not yet */
 	assert_int_equal(
-	    route_chain_set(&f->d, rt, "bad", (const char *[]){"zz"}, 1, err, sizeof(err)),
+	    route_chain_set(&f->d, rt, "bad", (const char *[]){"zz"}, 1, NULL, 0, err, sizeof(err)),
 	    -ENOENT);
 	assert_string_equal(err, "chain 'bad': unknown service 'zz'");
 	route_set_replicas(&f->d, rt);
@@ -203,12 +203,108 @@ static void test_route_publish(void **state)
 	assert_true(atomic_load(&f->d.epoch) == epoch + 1);
 }
 
+/* Graph chains: links from outputs, their errors, and where packets go. */
+static void test_graph_chains(void **state)
+{
+	struct fixture *f = *state;
+	struct netvmd *d = &f->d;
+	const char *hops[] = {"a", "b", "idle"};
+	char err[256];
+	struct route_table *rt = route_clone(d->mgr.rt);
+
+	assert_non_null(rt);
+	/* a.1 -> idle, a.2 -> drop, a.3 -> out the port, b.0 -> port gen0 */
+	struct route_link ok[] = {
+	    {"a", 1, "idle"}, {"a", 2, "drop"}, {"a", 3, "out"}, {"b", 0, "port:gen0"}};
+	int id = route_chain_set(d, rt, "g", hops, 3, ok, 4, err, sizeof(err));
+	assert_true(id >= 0);
+	const struct route_chain *c = &rt->chains[id];
+	assert_int_equal(c->next[0 * NETVM_MAX_OUTPUTS + 0], 1); /* a -> b, the line */
+	assert_int_equal(c->next[0 * NETVM_MAX_OUTPUTS + 1], 2);
+	assert_int_equal(c->next[0 * NETVM_MAX_OUTPUTS + 2], NEXT_DROP);
+	assert_int_equal(c->next[0 * NETVM_MAX_OUTPUTS + 3], NEXT_OUT);
+	assert_int_equal(c->next[0 * NETVM_MAX_OUTPUTS + 4], NEXT_NONE);
+	assert_int_equal(c->next[1 * NETVM_MAX_OUTPUTS + 0], NEXT_PORT | 0);
+	assert_int_equal(c->next[2 * NETVM_MAX_OUTPUTS + 0], NEXT_OUT); /* the last hop */
+
+	static const struct {
+		struct route_link link;
+		int err;
+		const char *msg;
+	} bad[] = {
+	    {{"b", 0, "a"}, -EINVAL, "chain 'x': the links make a cycle"},
+	    {{"idle", 1, "a"}, -EINVAL, "cycle"},
+	    {{"a", 0, "a"}, -EINVAL, "cycle"},
+	    {{"zz", 1, "b"}, -ENOENT, "link from 'zz', which is not a hop"},
+	    {{"a", 1, "nowhere"}, -ENOENT, "'nowhere' is not a hop of the chain"},
+	    {{"a", 1, "port:p9"}, -ENOENT, "unknown port 'p9'"},
+	    {{"a", NETVM_MAX_OUTPUTS, "b"}, -EINVAL, "output 16 of 'a'"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(
+		    route_chain_set(d, rt, "x", hops, 3, &bad[i].link, 1, err, sizeof(err)),
+		    bad[i].err);
+		assert_non_null(strstr(err, bad[i].msg));
+	}
+	const char *twice[] = {"a", "b", "a"};
+	assert_int_equal(route_chain_set(d, rt, "x", twice, 3, ok, 1, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "service 'a' is at several hops"));
+	assert_int_equal(route_chain_find(rt, "x"), -1); /* nothing half made */
+	route_free(rt);
+}
+
+/* Through a graph chain: the NF's output picks the next hop. */
+static void test_outputs(void **state)
+{
+	struct fixture *f = *state;
+	struct netvmd *d = &f->d;
+	const char *hops[] = {"a", "b"};
+	struct route_link links[] = {{"a", 1, "b"}, {"a", 2, "drop"}, {"a", 3, "port:gen0"}};
+	char err[256];
+	uint16_t hr = (uint16_t)d->pool.headroom;
+	struct outcome o;
+
+	struct route_table *rt = route_clone(d->mgr.rt);
+	/* default is chain 0: replace it with the graph a -> {b, drop, gen0} */
+	assert_int_equal(route_chain_set(d, rt, "default", hops, 2, links, 3, err, sizeof(err)), 0);
+	route_set_replicas(d, rt);
+	route_publish(d, rt);
+	o = hand_back(
+	    f, (struct netvm_desc){
+		   .buf = give(f), .off = hr, .len = 64, .action = NETVM_ACT_OUTPUT, .dst = 1});
+	assert_true(o.forwarded == 1 && o.dropped == 0);
+	o = hand_back(
+	    f, (struct netvm_desc){
+		   .buf = give(f), .off = hr, .len = 64, .action = NETVM_ACT_OUTPUT, .dst = 2});
+	assert_true(o.by.nf_drop == 1 && o.forwarded == 0);
+	o = hand_back(f, (struct netvm_desc){.buf = give(f),
+					     .off = hr,
+					     .len = 64,
+					     .action = NETVM_ACT_OUTPUT,
+					     .dst = 7}); /* not linked */
+	assert_true(o.by.no_route == 1);
+	uint64_t tx0 = d->ports[0].stats.tx;
+	o = hand_back(
+	    f, (struct netvm_desc){
+		   .buf = give(f), .off = hr, .len = 64, .action = NETVM_ACT_OUTPUT, .dst = 3});
+	assert_true(o.dropped == 0 && o.forwarded == 0 && d->ports[0].stats.tx == tx0 + 1);
+	o = hand_back(f, (struct netvm_desc){.buf = give(f),
+					     .off = hr,
+					     .len = 64,
+					     .action = NETVM_ACT_OUTPUT,
+					     .dst = NETVM_MAX_OUTPUTS});
+	assert_true(o.bad_desc == 1 && o.by.bad_desc == 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_bad_descriptors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_good_and_unroutable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_route_publish, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_graph_chains, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
