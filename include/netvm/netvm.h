@@ -49,10 +49,17 @@ struct netvm_nf;
 /** A packet as the handler sees it: the descriptor plus where its data is. */
 struct netvm_pkt {
 	uint8_t *data;		/**< first byte of the packet */
-	uint16_t len;		/**< packet length; change with netvm_pkt_set_len() */
+	uint16_t len;		/**< packet length; change with the helpers below */
 	uint16_t room;		/**< bytes available from data to the buffer's end */
+	uint16_t headroom;	/**< bytes free in front of data (netvm_pkt_prepend()) */
+	uint16_t in_port;	/**< port it arrived on, NETVM_PORT_NONE if the NF made it */
 	struct netvm_desc desc; /**< the descriptor (action and dst are set by the helpers) */
 };
+
+/** netvm_pkt.in_port of a packet an NF made with no origin. */
+#define NETVM_PORT_NONE 0xffff
+/** Packets netvm_nf_emit() queues per handler call at most. */
+#define NETVM_EMIT_MAX 64
 
 /** What netvm_nf_run() does when its rx ring is empty. */
 enum netvm_idle {
@@ -68,6 +75,10 @@ struct netvm_nf_opts {
 	const char *socket_path;
 	bool quiet;	      /**< no informational messages on stderr */
 	enum netvm_idle idle; /**< idle behaviour of netvm_nf_run() */
+	/** Free buffers the switch keeps ready for this NF (netvm_pkt_alloc(),
+	 *  netvm_pkt_copy()); 0 (the default) for an NF that makes no packets.
+	 *  At most ring_size - 1 and a quarter of the pool. */
+	uint32_t stock;
 };
 
 /**
@@ -176,6 +187,129 @@ static inline int netvm_pkt_set_len(struct netvm_pkt *p, uint16_t len)
 	p->len = len;
 	return 0;
 }
+
+/*
+ * Headroom and tailroom.  Every buffer reaches its first NF with the pool's
+ * headroom (pool.headroom, 128 bytes by default) free in front of the data,
+ * so an NF can add headers without copying (encapsulation), and strip them;
+ * the rest of the buffer after the data is tailroom.  Names as DPDK's mbuf.
+ */
+
+/** Add @p n bytes in front of the data (a new outer header): the new start
+ *  of the packet, or NULL (nothing changed) when the headroom is smaller. */
+static inline uint8_t *netvm_pkt_prepend(struct netvm_pkt *p, uint16_t n)
+{
+	if (n > p->headroom)
+		return 0;
+	p->data -= n;
+	p->len += n;
+	p->room += n;
+	p->headroom -= n;
+	p->desc.off -= n;
+	return p->data;
+}
+
+/** Remove @p n bytes from the front (an outer header): the new start, or
+ *  NULL (nothing changed) when the packet is shorter. */
+static inline uint8_t *netvm_pkt_adj(struct netvm_pkt *p, uint16_t n)
+{
+	if (n > p->len)
+		return 0;
+	p->data += n;
+	p->len -= n;
+	p->room -= n;
+	p->headroom += n;
+	p->desc.off += n;
+	return p->data;
+}
+
+/** Add @p n bytes at the end: where they start, or NULL (nothing changed)
+ *  when the tailroom is smaller. */
+static inline uint8_t *netvm_pkt_append(struct netvm_pkt *p, uint16_t n)
+{
+	uint8_t *tail = p->data + p->len;
+
+	if ((uint32_t)p->len + n > p->room)
+		return 0;
+	p->len += n;
+	return tail;
+}
+
+/** Remove @p n bytes from the end.  @return 0, or -EINVAL when shorter. */
+static inline int netvm_pkt_trim(struct netvm_pkt *p, uint16_t n)
+{
+	if (n > p->len)
+		return -22;
+	p->len -= n;
+	return 0;
+}
+
+/** The packet's flow hash: netvm_pkt_flow_hash() of it as the switch got it
+ *  (symmetric; 0 for frames that are not IP).  Recompute after rewriting the
+ *  addresses or ports if you need the new flow's. */
+static inline uint32_t netvm_pkt_hash(const struct netvm_pkt *p)
+{
+	return p->desc.hash;
+}
+
+/*
+ * Making packets.  An NF that asks for a stock at attach (netvm_nf_opts.stock)
+ * gets free buffers from it; they are the NF's until it hands them back like
+ * any packet (validated as any other), and taken back if it dies.  A packet
+ * it makes goes out with the action it sets, after the handler returns and
+ * before the burst's own packets (netvm_nf_emit()).
+ */
+
+/**
+ * Take an empty packet (len 0, the pool's headroom in front) from the stock.
+ * With @p like, the new packet takes its place: the same chain and hop, the
+ * same ingress port, so netvm_pkt_next()/netvm_pkt_output() work on it as on
+ * @p like (which must be a packet of this handler call).  Without, it has no
+ * place: send it to a port or a service (netvm_pkt_next() drops it, counted
+ * as no_route).
+ * @return 0, or -ENOBUFS when the stock is empty (the switch refills it every
+ *         round: try again on the next burst).
+ */
+int netvm_pkt_alloc(struct netvm_nf *nf, struct netvm_pkt *p, const struct netvm_pkt *like);
+
+/** A copy of @p src (its bytes, headroom and place) in a packet from the
+ *  stock.  @return 0 or -ENOBUFS. */
+int netvm_pkt_copy(struct netvm_nf *nf, struct netvm_pkt *copy, const struct netvm_pkt *src);
+
+/**
+ * Send @p p, a packet from netvm_pkt_alloc() or netvm_pkt_copy() with its
+ * action set, when this handler call returns (before the burst's own
+ * packets).  One input may so give several outputs (mirror, multicast, an
+ * ICMP error and the packet itself).
+ * @return 0, or -ENOSPC when NETVM_EMIT_MAX are queued already (the packet
+ *         is then dropped: its buffer goes back).
+ */
+int netvm_nf_emit(struct netvm_nf *nf, struct netvm_pkt *p);
+
+/*
+ * Timers and counters.
+ */
+
+/** Called every period by netvm_nf_run(), with no traffic too (NFs keep
+ *  state to expire). */
+typedef void (*netvm_timer_fn)(struct netvm_nf *nf, void *arg);
+
+/**
+ * Have netvm_nf_run() call @p fn every @p period_ms milliseconds (one timer
+ * per NF; a later call replaces it, period 0 removes it).  An idle NF sleeps
+ * until the timer is due instead of polling.
+ */
+void netvm_nf_set_timer(struct netvm_nf *nf, uint32_t period_ms, netvm_timer_fn fn, void *arg);
+
+/**
+ * A counter of this NF called @p name (1..31 characters of A-Z a-z 0-9 _ .
+ * -), shown by `netvmctl nfs` and in the daemon's status.  Returns where its
+ * value lives (in shared memory; only this NF writes it: increment it
+ * plainly), or NULL with errno (EINVAL: a bad name, ENOSPC: more than
+ * NETVM_NF_COUNTERS, EPROTO: the daemon refused).  The same name twice gives
+ * the same counter.
+ */
+uint64_t *netvm_nf_counter(struct netvm_nf *nf, const char *name);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,9 @@
  *     0                 struct netvm_region_hdr (magic, ABI, layout)
  *     bell_off          the switch's doorbell: NFs wake a sleeping switch
  *     dir_off           names of services and ports (id -> name)
- *     ring_off          nf_slots x { rx ring, tx ring }, each ring_stride bytes
+ *     ring_off          nf_slots x { rx ring, tx ring, stock ring }, each
+ *                       ring_stride bytes
+ *     counters_off      nf_slots x NETVM_NF_COUNTERS 64-bit NF counters
  *     buf_off           nbufs buffers of buf_stride bytes (segment aligned)
  *
  * The region is made of segments (a huge page each when backed by huge
@@ -19,8 +21,9 @@
  * shift, one mask and one array index (NSDI'14 NetVM, section 3.2).
  *
  * Writers: the daemon writes the header and directory once at creation.
- * The switch produces on rx rings and consumes tx rings; the NF in the
- * slot does the opposite.  Buffers belong to whoever holds their descriptor.
+ * The switch produces on rx and stock rings and consumes tx rings; the NF
+ * in the slot does the opposite, and writes its counters (the daemon only
+ * reads them).  Buffers belong to whoever holds their descriptor.
  */
 #ifndef NETVM_REGION_H
 #define NETVM_REGION_H
@@ -32,8 +35,17 @@
 #include <netvm/ring.h>
 
 #define NETVM_REGION_MAGIC 0x4e65744d52474e31ull /* "NetMRGN1" */
-#define NETVM_ABI_VERSION  1
+#define NETVM_ABI_VERSION  2
 #define NETVM_NAME_MAX	   32
+/** Rings of an NF slot (netvm_region_slot_ring()). */
+enum netvm_slot_ring {
+	NETVM_RING_RX,	  /**< switch -> NF: packets */
+	NETVM_RING_TX,	  /**< NF -> switch: packets back, with their actions */
+	NETVM_RING_STOCK, /**< switch -> NF: free buffers the NF may fill (netvm_pkt_alloc) */
+	NETVM_SLOT_RINGS
+};
+/** Counters an NF may define (netvm_nf_counter()). */
+#define NETVM_NF_COUNTERS 32
 
 /** Region header at offset 0.  Written once by the daemon. */
 struct netvm_region_hdr {
@@ -49,7 +61,7 @@ struct netvm_region_hdr {
 	uint64_t ring_off;    /**< first ring */
 	uint32_t ring_size;   /**< descriptors per ring */
 	uint32_t ring_stride; /**< bytes between rings (power of two) */
-	uint32_t nf_slots;    /**< NF slots; slot s owns rings 2s (rx) and 2s+1 (tx) */
+	uint32_t nf_slots;    /**< NF slots; slot s owns rings 3s (rx), 3s+1 (tx), 3s+2 (stock) */
 	uint32_t buf_shift;   /**< log2(bytes per buffer) */
 	uint64_t buf_off;     /**< first buffer, segment aligned */
 	uint32_t nbufs;	      /**< buffers in the pool */
@@ -57,7 +69,9 @@ struct netvm_region_hdr {
 	uint64_t bell_off;    /**< the switch's doorbell (struct netvm_doorbell) */
 	uint64_t region_id;   /**< random, nonzero: tells regions apart where no fd names
 			       *   them (a VM guest sees only a PCI device) */
-	uint8_t reserved[56];
+	uint64_t counters_off; /**< slot s's NF counters: NETVM_NF_COUNTERS x uint64_t at
+				*   counters_off + s * NETVM_NF_COUNTERS * 8 */
+	uint8_t reserved[48];
 };
 _Static_assert(sizeof(struct netvm_region_hdr) == 160, "region header ABI");
 
@@ -119,11 +133,26 @@ static inline uint8_t *netvm_region_buf(const struct netvm_region *r, uint32_t i
 	return (uint8_t *)netvm_region_addr(r, r->buf_off + ((uint64_t)idx << r->buf_shift));
 }
 
-/** Shared part of ring @p n (2*slot for rx, 2*slot+1 for tx; n < 2 * layout.nf_slots). */
+/** Shared part of ring @p n (n < NETVM_SLOT_RINGS * layout.nf_slots). */
 static inline struct netvm_ring_shm *netvm_region_ring(const struct netvm_region *r, uint32_t n)
 {
 	return (struct netvm_ring_shm *)netvm_region_addr(
 	    r, r->layout.ring_off + (uint64_t)n * r->layout.ring_stride);
+}
+
+/** Ring @p which of NF slot @p slot (slot < layout.nf_slots). */
+static inline struct netvm_ring_shm *netvm_region_slot_ring(const struct netvm_region *r,
+							    uint32_t slot,
+							    enum netvm_slot_ring which)
+{
+	return netvm_region_ring(r, slot * NETVM_SLOT_RINGS + which);
+}
+
+/** The counters of NF slot @p slot (NETVM_NF_COUNTERS of them). */
+static inline uint64_t *netvm_region_counters(const struct netvm_region *r, uint32_t slot)
+{
+	return (uint64_t *)netvm_region_addr(
+	    r, r->layout.counters_off + (uint64_t)slot * NETVM_NF_COUNTERS * sizeof(uint64_t));
 }
 
 /** The switch's doorbell. */

@@ -242,7 +242,7 @@ json_t *netvm_ctl_call(struct netvm_ctl_conn *c, json_t *req, int *fd_out)
 	X(total_size)                                                                              \
 	X(seg_shift) X(domain) X(dir_off) X(n_services) X(n_ports) X(ring_off) X(ring_size)        \
 	    X(ring_stride) X(nf_slots) X(buf_shift) X(buf_off) X(nbufs) X(headroom) X(bell_off)    \
-		X(region_id)
+		X(region_id) X(counters_off)
 
 json_t *netvm_ctl_layout_pack(const struct netvm_region *r)
 {

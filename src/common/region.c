@@ -71,7 +71,10 @@ int netvm_region_layout(const struct netvm_region_params *p, struct netvm_region
 	}
 	/* Power-of-two strides aligned to their size never cross a segment. */
 	h->ring_off = ALIGN_UP(off, h->ring_stride);
-	off = h->ring_off + 2ull * p->nf_slots * h->ring_stride;
+	off = h->ring_off + (uint64_t)NETVM_SLOT_RINGS * p->nf_slots * h->ring_stride;
+	/* A slot's counters are aligned to their size: no block crosses a segment. */
+	h->counters_off = ALIGN_UP(off, NETVM_NF_COUNTERS * sizeof(uint64_t));
+	off = h->counters_off + (uint64_t)p->nf_slots * NETVM_NF_COUNTERS * sizeof(uint64_t);
 	h->buf_off = ALIGN_UP(off, seg);
 	h->total_size = h->buf_off + ((uint64_t)p->nbufs << h->buf_shift);
 	h->total_size = ALIGN_UP(h->total_size, seg);
@@ -109,7 +112,11 @@ int netvm_region_check(const struct netvm_region_hdr *h, uint64_t size)
 	    !within(h->dir_off, ((uint64_t)h->n_services + h->n_ports) * NETVM_NAME_MAX, seg) ||
 	    h->dir_off + ((uint64_t)h->n_services + h->n_ports) * NETVM_NAME_MAX > h->ring_off ||
 	    h->ring_off % h->ring_stride ||
-	    !within(h->ring_off, 2ull * h->nf_slots * h->ring_stride, h->buf_off) ||
+	    !within(h->ring_off, (uint64_t)NETVM_SLOT_RINGS * h->nf_slots * h->ring_stride,
+		    h->counters_off) ||
+	    h->counters_off % (NETVM_NF_COUNTERS * sizeof(uint64_t)) ||
+	    !within(h->counters_off, (uint64_t)h->nf_slots * NETVM_NF_COUNTERS * sizeof(uint64_t),
+		    h->buf_off) ||
 	    h->buf_off & (seg - 1) ||
 	    !within(h->buf_off, (uint64_t)h->nbufs << h->buf_shift, h->total_size))
 		return -EPROTO;
@@ -269,7 +276,7 @@ int netvm_region_create(struct netvm_region *r, const struct netvm_region_params
 	for (uint32_t i = 0; i < h.n_ports; i++)
 		strncpy(r->names[h.n_services + i], port_names[i], NETVM_NAME_MAX - 1);
 	netvm_region_restore(r);
-	for (uint32_t i = 0; i < 2 * h.nf_slots; i++)
+	for (uint32_t i = 0; i < NETVM_SLOT_RINGS * h.nf_slots; i++)
 		netvm_ring_shm_init(netvm_region_ring(r, i), h.ring_size);
 	r->hugepages = got_shift != 0;
 	return 0;

@@ -102,8 +102,8 @@ int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd
 {
 	struct nf_slot *sl = &d->slots[s];
 	struct netvm_region *r = domain_region(d, d->svc_domain[svc]);
-	struct netvm_ring_shm *rx = netvm_region_ring(r, 2 * s);
-	struct netvm_ring_shm *tx = netvm_region_ring(r, 2 * s + 1);
+	struct netvm_ring_shm *rx = netvm_region_slot_ring(r, s, NETVM_RING_RX);
+	struct netvm_ring_shm *tx = netvm_region_slot_ring(r, s, NETVM_RING_TX);
 
 	/* The domain's NFs may have scribbled on the header and directory: the
 	 * newcomer maps what we wrote.  Fresh rings: the last NF in this slot

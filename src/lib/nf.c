@@ -175,9 +175,11 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 	if ((err = map_region(nf, rep, region_fd)))
 		goto fail_attached;
 	if (slot >= nf->region.layout.nf_slots ||
-	    netvm_ring_attach(&nf->rx, netvm_region_ring(&nf->region, 2 * (uint32_t)slot),
+	    netvm_ring_attach(&nf->rx,
+			      netvm_region_slot_ring(&nf->region, (uint32_t)slot, NETVM_RING_RX),
 			      nf->region.layout.ring_size, 0) < 0 ||
-	    netvm_ring_attach(&nf->tx, netvm_region_ring(&nf->region, 2 * (uint32_t)slot + 1),
+	    netvm_ring_attach(&nf->tx,
+			      netvm_region_slot_ring(&nf->region, (uint32_t)slot, NETVM_RING_TX),
 			      nf->region.layout.ring_size, 1) < 0) {
 		err = EPROTO;
 		LOG_ERR("nf", "attach: slot %lld or its rings are invalid", slot);
@@ -498,10 +500,10 @@ struct netvm_nf *netvm_nf_open_local(const struct netvm_region *r, uint32_t slot
 		return NULL;
 	nf->region = *r; /* shares the mapping and translation table: never unmapped here */
 	if (slot >= r->layout.nf_slots ||
-	    netvm_ring_attach(&nf->rx, netvm_region_ring(r, 2 * slot), r->layout.ring_size, 0) <
-		0 ||
-	    netvm_ring_attach(&nf->tx, netvm_region_ring(r, 2 * slot + 1), r->layout.ring_size, 1) <
-		0) {
+	    netvm_ring_attach(&nf->rx, netvm_region_slot_ring(r, slot, NETVM_RING_RX),
+			      r->layout.ring_size, 0) < 0 ||
+	    netvm_ring_attach(&nf->tx, netvm_region_slot_ring(r, slot, NETVM_RING_TX),
+			      r->layout.ring_size, 1) < 0) {
 		free(nf);
 		errno = EINVAL;
 		return NULL;

@@ -91,9 +91,9 @@ static int attach(struct hostile *h, struct netvm_ctl_conn *c, const char *servi
 	uint32_t slot = (uint32_t)json_integer_value(slotj);
 	json_decref(rep);
 	if (netvm_region_map_fd(&h->region, region_fd, NULL, NULL) < 0 || slot >= h->region.layout.nf_slots ||
-	    netvm_ring_attach(&h->rx, netvm_region_ring(&h->region, 2 * slot),
+	    netvm_ring_attach(&h->rx, netvm_region_slot_ring(&h->region, slot, NETVM_RING_RX),
 			      h->region.layout.ring_size, 0) < 0 ||
-	    netvm_ring_attach(&h->tx, netvm_region_ring(&h->region, 2 * slot + 1),
+	    netvm_ring_attach(&h->tx, netvm_region_slot_ring(&h->region, slot, NETVM_RING_TX),
 			      h->region.layout.ring_size, 1) < 0) {
 		fprintf(stderr, "nf-hostile: bad region or rings\n");
 		return -1;

@@ -35,7 +35,8 @@ static void test_layout(void **state)
 	assert_int_equal(h.buf_shift, 12); /* 2048 + 128 rounds up to 4096 */
 	assert_int_equal(h.buf_off % (1u << 16), 0);
 	assert_true(h.ring_off >= h.dir_off + 3 * NETVM_NAME_MAX);
-	assert_true(h.ring_off + 8 * h.ring_stride <= h.buf_off);
+	assert_true(h.ring_off + NETVM_SLOT_RINGS * 4 * h.ring_stride <= h.counters_off);
+	assert_true(h.counters_off + 4 * NETVM_NF_COUNTERS * sizeof(uint64_t) <= h.buf_off);
 	assert_int_equal(netvm_region_check(&h, h.total_size), 0);
 	assert_int_equal(netvm_region_check(&h, h.total_size - 1), -EPROTO);
 	h.magic ^= 1;
@@ -97,7 +98,7 @@ static void test_noncontiguous_translation(void **state)
 	netvm_region_buf(&r, 777)[5] = 0xab;
 	assert_int_equal(flat[h.buf_off + (777ull << h.buf_shift) + 5], 0xab);
 	/* Rings are reachable and do not cross segments either. */
-	for (uint32_t i = 0; i < 2 * h.nf_slots; i++) {
+	for (uint32_t i = 0; i < NETVM_SLOT_RINGS * h.nf_slots; i++) {
 		uint64_t off = h.ring_off + (uint64_t)i * h.ring_stride;
 		assert_int_equal(off >> h.seg_shift, (off + h.ring_stride - 1) >> h.seg_shift);
 		assert_ptr_equal(netvm_region_ring(&r, i),

@@ -47,7 +47,8 @@ static int setup(void **state)
 	slot_open(&f->d, 0, 0, 1, -1);	/* service a */
 	slot_open(&f->d, 1, 1, 1, -1);	/* service b */
 	route_set_replicas(&f->d, f->d.mgr.rt);
-	netvm_ring_attach(&f->to_switch, netvm_region_ring(&f->d.region, 1), f->d.cfg.ring_size, 1);
+	netvm_ring_attach(&f->to_switch, netvm_region_slot_ring(&f->d.region, 0, NETVM_RING_TX),
+			  f->d.cfg.ring_size, 1);
 	*state = f;
 	return 0;
 }
