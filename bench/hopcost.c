@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	if (netvmd_open(&d) < 0)
 		return 1;
 	for (int i = 0; i < nfs; i++) {
-		slot_open(&d, (uint32_t)i, (uint16_t)i, 0, -1);
+		slot_open(&d, (uint32_t)i, (uint16_t)i, 0, -1, 0);
 		nf[i] = netvm_nf_open_local(&d.region, (uint32_t)i);
 	}
 	route_set_replicas(&d, d.mgr.rt);

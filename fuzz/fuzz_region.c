@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The daemon attaches a newcomer: it must see the daemon's header. */
 	for (uint32_t s = 0; s < d.nslots; s++) {
-		if (slot_open(&d, s, svc, 1, -1) < 0)
+		if (slot_open(&d, s, svc, 1, -1, 0) < 0)
 			abort(); /* nothing writes the rings concurrently here */
 		atomic_store(&d.slots[s].state, SLOT_FREE);
 	}

@@ -23,8 +23,16 @@ enum netvm_action {
 	NETVM_ACT_MAX
 };
 
+/** No port: the ingress port of a packet an NF made with no origin. */
+#define NETVM_PORT_NONE 0xffff
+
 /** Outputs a hop of a chain may have (netvm_desc.dst of NETVM_ACT_OUTPUT). */
 #define NETVM_MAX_OUTPUTS 16
+
+/** netvm_desc.flags: the packet takes the place (chain, hop, ingress port)
+ *  of the buffer in netvm_desc.hash, which the NF still holds (set by
+ *  netvm_pkt_alloc() with a @p like packet). */
+#define NETVM_DESC_F_ORIGIN 0x01
 
 /**
  * One packet reference.  Field ownership: the switch fills every field
@@ -37,7 +45,8 @@ struct netvm_desc {
 	uint16_t len;	/**< packet length in bytes */
 	uint8_t action; /**< enum netvm_action, set by the NF */
 	uint8_t flags;	/**< reserved, 0 */
-	uint16_t dst;	/**< service or port id for NETVM_ACT_SERVICE / _PORT */
+	uint16_t dst;	/**< service or port id for NETVM_ACT_SERVICE / _PORT, output for
+			 *   _OUTPUT; on the way to an NF: the packet's ingress port */
 	uint32_t hash;	/**< the packet's flow hash (netvm_pkt_flow_hash()), always set by the
 			 *   switch; not trusted when it comes back */
 };

@@ -56,8 +56,6 @@ struct netvm_pkt {
 	struct netvm_desc desc; /**< the descriptor (action and dst are set by the helpers) */
 };
 
-/** netvm_pkt.in_port of a packet an NF made with no origin. */
-#define NETVM_PORT_NONE 0xffff
 /** Packets netvm_nf_emit() queues per handler call at most. */
 #define NETVM_EMIT_MAX 64
 

@@ -49,26 +49,26 @@ enum netvm_slot_ring {
 
 /** Region header at offset 0.  Written once by the daemon. */
 struct netvm_region_hdr {
-	uint64_t magic;	      /**< NETVM_REGION_MAGIC */
-	uint32_t abi;	      /**< NETVM_ABI_VERSION */
-	uint32_t hdr_size;    /**< sizeof(struct netvm_region_hdr) */
-	uint64_t total_size;  /**< bytes in the region */
-	uint32_t seg_shift;   /**< log2(segment size) */
-	uint32_t domain;      /**< security domain id */
-	uint64_t dir_off;     /**< directory of names */
-	uint32_t n_services;  /**< entries in the service directory */
-	uint32_t n_ports;     /**< entries in the port directory */
-	uint64_t ring_off;    /**< first ring */
-	uint32_t ring_size;   /**< descriptors per ring */
-	uint32_t ring_stride; /**< bytes between rings (power of two) */
-	uint32_t nf_slots;    /**< NF slots; slot s owns rings 3s (rx), 3s+1 (tx), 3s+2 (stock) */
-	uint32_t buf_shift;   /**< log2(bytes per buffer) */
-	uint64_t buf_off;     /**< first buffer, segment aligned */
-	uint32_t nbufs;	      /**< buffers in the pool */
-	uint32_t headroom;    /**< default data offset in a buffer */
-	uint64_t bell_off;    /**< the switch's doorbell (struct netvm_doorbell) */
-	uint64_t region_id;   /**< random, nonzero: tells regions apart where no fd names
-			       *   them (a VM guest sees only a PCI device) */
+	uint64_t magic;	       /**< NETVM_REGION_MAGIC */
+	uint32_t abi;	       /**< NETVM_ABI_VERSION */
+	uint32_t hdr_size;     /**< sizeof(struct netvm_region_hdr) */
+	uint64_t total_size;   /**< bytes in the region */
+	uint32_t seg_shift;    /**< log2(segment size) */
+	uint32_t domain;       /**< security domain id */
+	uint64_t dir_off;      /**< directory of names */
+	uint32_t n_services;   /**< entries in the service directory */
+	uint32_t n_ports;      /**< entries in the port directory */
+	uint64_t ring_off;     /**< first ring */
+	uint32_t ring_size;    /**< descriptors per ring */
+	uint32_t ring_stride;  /**< bytes between rings (power of two) */
+	uint32_t nf_slots;     /**< NF slots; slot s owns rings 3s (rx), 3s+1 (tx), 3s+2 (stock) */
+	uint32_t buf_shift;    /**< log2(bytes per buffer) */
+	uint64_t buf_off;      /**< first buffer, segment aligned */
+	uint32_t nbufs;	       /**< buffers in the pool */
+	uint32_t headroom;     /**< default data offset in a buffer */
+	uint64_t bell_off;     /**< the switch's doorbell (struct netvm_doorbell) */
+	uint64_t region_id;    /**< random, nonzero: tells regions apart where no fd names
+				*   them (a VM guest sees only a PCI device) */
 	uint64_t counters_off; /**< slot s's NF counters: NETVM_NF_COUNTERS x uint64_t at
 				*   counters_off + s * NETVM_NF_COUNTERS * 8 */
 	uint8_t reserved[48];
@@ -141,9 +141,8 @@ static inline struct netvm_ring_shm *netvm_region_ring(const struct netvm_region
 }
 
 /** Ring @p which of NF slot @p slot (slot < layout.nf_slots). */
-static inline struct netvm_ring_shm *netvm_region_slot_ring(const struct netvm_region *r,
-							    uint32_t slot,
-							    enum netvm_slot_ring which)
+static inline struct netvm_ring_shm *
+netvm_region_slot_ring(const struct netvm_region *r, uint32_t slot, enum netvm_slot_ring which)
 {
 	return netvm_region_ring(r, slot * NETVM_SLOT_RINGS + which);
 }

@@ -219,6 +219,10 @@ json_t *netvm_ctl_call(struct netvm_ctl_conn *c, json_t *req, int *fd_out)
 	}
 	for (;;) {
 		ret = netvm_ctl_next(c, &rep, fd_out);
+		if (ret == 1 && json_object_get(rep, "event")) {
+			json_decref(rep); /* a VM NF's wake: not the reply */
+			continue;
+		}
 		if (ret == 1)
 			return rep;
 		if (ret < 0) {
@@ -240,9 +244,10 @@ json_t *netvm_ctl_call(struct netvm_ctl_conn *c, json_t *req, int *fd_out)
 /* The layout fields a peer needs, in one list for both directions. */
 #define LAYOUT_FIELDS(X)                                                                           \
 	X(total_size)                                                                              \
-	X(seg_shift) X(domain) X(dir_off) X(n_services) X(n_ports) X(ring_off) X(ring_size)        \
-	    X(ring_stride) X(nf_slots) X(buf_shift) X(buf_off) X(nbufs) X(headroom) X(bell_off)    \
-		X(region_id) X(counters_off)
+	X(seg_shift)                                                                               \
+	X(domain)                                                                                  \
+	X(dir_off) X(n_services) X(n_ports) X(ring_off) X(ring_size) X(ring_stride) X(nf_slots)    \
+	    X(buf_shift) X(buf_off) X(nbufs) X(headroom) X(bell_off) X(region_id) X(counters_off)
 
 json_t *netvm_ctl_layout_pack(const struct netvm_region *r)
 {

@@ -98,12 +98,13 @@ static int refresh_replicas(struct netvmd *d)
 	return 0;
 }
 
-int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd)
+int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd, uint32_t stock)
 {
 	struct nf_slot *sl = &d->slots[s];
 	struct netvm_region *r = domain_region(d, d->svc_domain[svc]);
 	struct netvm_ring_shm *rx = netvm_region_slot_ring(r, s, NETVM_RING_RX);
 	struct netvm_ring_shm *tx = netvm_region_slot_ring(r, s, NETVM_RING_TX);
+	struct netvm_ring_shm *st = netvm_region_slot_ring(r, s, NETVM_RING_STOCK);
 
 	/* The domain's NFs may have scribbled on the header and directory: the
 	 * newcomer maps what we wrote.  Fresh rings: the last NF in this slot
@@ -112,9 +113,14 @@ int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd
 	netvm_region_restore(r);
 	netvm_ring_shm_init(rx, d->cfg.ring_size);
 	netvm_ring_shm_init(tx, d->cfg.ring_size);
+	netvm_ring_shm_init(st, d->cfg.ring_size);
 	if (netvm_ring_attach(&sl->to_nf, rx, d->cfg.ring_size, 1) < 0 ||
-	    netvm_ring_attach(&sl->from_nf, tx, d->cfg.ring_size, 0) < 0)
+	    netvm_ring_attach(&sl->from_nf, tx, d->cfg.ring_size, 0) < 0 ||
+	    netvm_ring_attach(&sl->stock, st, d->cfg.ring_size, 1) < 0)
 		return -EPROTO;
+	memset(netvm_region_counters(r, s), 0, NETVM_NF_COUNTERS * sizeof(uint64_t));
+	sl->ncounters = 0;
+	sl->stock_target = stock;
 	memset(&sl->stats, 0, sizeof(sl->stats));
 	sl->pend_head = sl->pend_tail = 0;
 	sl->service = svc;
@@ -178,6 +184,15 @@ static json_t *cmd_attach(struct netvmd *d, struct peer *c, json_t *req, int *pa
 		return error_reply(EALREADY, "this connection is already attached");
 	if (transport && strcmp(transport, "fd") && strcmp(transport, "ivshmem"))
 		return error_reply(EINVAL, "attach: transport must be 'fd' or 'ivshmem'");
+	/* Free buffers kept ready for the NF to make packets in: a ring's worth
+	 * at most, and never so many that NFs could starve the ports. */
+	json_t *stockj = json_object_get(req, "stock");
+	json_int_t stock = json_is_integer(stockj) ? json_integer_value(stockj) : 0;
+	json_int_t stock_max =
+	    d->cfg.ring_size - 1 < d->pool.n / 4 ? d->cfg.ring_size - 1 : d->pool.n / 4;
+	if ((stockj && !json_is_integer(stockj)) || stock < 0 || stock > stock_max)
+		return error_reply(EINVAL, "attach: stock must be an integer 0..%lld",
+				   (long long)stock_max);
 	if (transport && !strcmp(transport, "ivshmem") && c->bound_svc < 0)
 		return error_reply(EPERM,
 				   "attach: transport 'ivshmem' needs a VM's channel, bound to "
@@ -213,7 +228,7 @@ static json_t *cmd_attach(struct netvmd *d, struct peer *c, json_t *req, int *pa
 	if (transport && !strcmp(transport, "ivshmem") &&
 	    (wake_fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0)) < 0)
 		return error_reply(errno, "cannot keep a wake channel: %s", strerror(errno));
-	if (slot_open(d, (uint32_t)s, (uint16_t)svc, c->pid, wake_fd) < 0) {
+	if (slot_open(d, (uint32_t)s, (uint16_t)svc, c->pid, wake_fd, (uint32_t)stock) < 0) {
 		if (wake_fd >= 0)
 			close(wake_fd);
 		LOG_WARN("manager",
@@ -280,6 +295,34 @@ static json_t *cmd_vm_bind(struct netvmd *d, struct peer *c, json_t *req, int *p
 	c->bound_svc = svc;
 	LOG_INFO("manager", "a VM's channel (pid %d) is bound to service '%s'", (int)c->pid,
 		 d->cfg.services[svc].name);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+/* An NF names one of its counters (their values are in the region, where
+ * it writes them; the names stay here, never read back from it). */
+static json_t *cmd_counter(struct netvmd *d, struct peer *c, json_t *req, int *pass_fd)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	json_t *ij = json_object_get(req, "index");
+
+	if (c->slot < 0)
+		return error_reply(ENOTCONN, "counter: not attached");
+	struct nf_slot *sl = &d->slots[c->slot];
+	if (!name || !netvm_valid_name(name))
+		return error_reply(EINVAL,
+				   "counter: 'name' must be 1..%d characters of A-Z a-z "
+				   "0-9 _ . -",
+				   NETVM_NAME_MAX - 1);
+	if (!json_is_integer(ij) || json_integer_value(ij) < 0 ||
+	    json_integer_value(ij) > sl->ncounters || json_integer_value(ij) >= NETVM_NF_COUNTERS)
+		return error_reply(EINVAL, "counter: 'index' must be 0..%u (at most %d counters)",
+				   sl->ncounters < NETVM_NF_COUNTERS ? sl->ncounters
+								     : NETVM_NF_COUNTERS - 1,
+				   NETVM_NF_COUNTERS);
+	uint32_t i = (uint32_t)json_integer_value(ij);
+	snprintf(sl->counter_names[i], NETVM_NAME_MAX, "%s", name);
+	if (i == sl->ncounters)
+		sl->ncounters++;
 	return json_pack("{s:b}", "ok", 1);
 }
 
@@ -480,6 +523,7 @@ static const struct command commands[] = {
     {"vm_bind", cmd_vm_bind, ACCESS_SERVICE, false,
      "make this connection a VM's channel that may attach only as a service"},
     {"detach", cmd_detach, ACCESS_ANY, true, "this connection's NF leaves without losing packets"},
+    {"counter", cmd_counter, ACCESS_ANY, true, "name one of this connection's NF's counters"},
     {"status", cmd_status, ACCESS_STATUS, false, "ports, NFs, chains, rules and every counter"},
     {"help", cmd_help, ACCESS_ANY, false, "the commands, who may use each and what it does"},
     {"chain_set", cmd_chain_set, ACCESS_ADMIN, false, "create or replace a chain"},

@@ -52,6 +52,12 @@ struct nf_slot {
 	pid_t pid;
 	struct netvm_ring to_nf;   /* switch is the producer */
 	struct netvm_ring from_nf; /* switch is the consumer */
+	struct netvm_ring stock;   /* switch is the producer: free buffers for the NF */
+	uint32_t stock_target;	   /* keep this many there (the NF asked at attach) */
+	/* The NF's counters: names the manager keeps (the values are in the
+	 * region, netvm_region_counters()). */
+	uint32_t ncounters;
+	char counter_names[NETVM_NF_COUNTERS][NETVM_NAME_MAX];
 	struct nf_stats stats;
 	/* Descriptors waiting for room in to_nf, oldest first: a FIFO of
 	 * pend_mask + 1 entries.  Without backpressure whatever the ring does
@@ -235,7 +241,7 @@ void netvmd_close(struct netvmd *d);
 /* commands.c: give NF slot @s a fresh pair of rings and mark it RUNNING for
  * service @svc; returns the instance number.  @wake_fd >= 0: the NF is in a
  * VM and is woken by a message on that fd (the slot owns it from now). */
-int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd);
+int slot_open(struct netvmd *d, uint32_t s, uint16_t svc, pid_t pid, int wake_fd, uint32_t stock);
 
 /* route.c */
 /* The table the configuration describes (no replicas yet), or NULL. */

@@ -67,6 +67,22 @@ static json_t *status_nfs(struct netvmd *d, json_t *services)
 				 (json_int_t)CTR(sl->stats.tx), "dropped",
 				 (json_int_t)CTR(sl->stats.dropped), "bad_desc",
 				 (json_int_t)CTR(sl->stats.bad_desc)));
+		json_t *o = json_array_get(a, json_array_size(a) - 1), *ctr = json_object();
+		/* Free buffers waiting in its stock (the switch's count): the
+		 * NF's, not in the pool, not lost. */
+		uint32_t stock = CTR(sl->stock.local) -
+				 atomic_load_explicit(&sl->stock.shm->cons, memory_order_relaxed);
+		json_object_set_new(
+		    o, "stock",
+		    json_integer(sl->stock_target && stock <= sl->stock.size ? stock : 0));
+		/* Its counters: names kept here, values written by the NF. */
+		const uint64_t *v = netvm_region_counters(domain_region(d, sl->domain), s);
+		for (uint32_t i = 0; i < sl->ncounters && i < NETVM_NF_COUNTERS; i++)
+			json_object_set_new(ctr, sl->counter_names[i],
+					    json_integer((json_int_t)(CTR(v[i]) & INT64_MAX)));
+		json_object_set_new(o, "counters", ctr);
+		json_object_set_new(o, "domain",
+				    json_string(sl->domain ? d->dom[sl->domain].name : ""));
 		if (st == SLOT_RUNNING)
 			json_array_append_new(
 			    json_object_get(json_array_get(services, sl->service), "instances"),

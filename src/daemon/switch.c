@@ -338,6 +338,22 @@ static uint32_t poll_port(struct netvmd *d, const struct route_table *rt, uint16
 	return n;
 }
 
+/* A packet the NF made like another (NETVM_DESC_F_ORIGIN) takes that one's
+ * place: chain, hop, ingress port and hash, if the NF still holds it. */
+static inline void take_place(struct netvm_pool *pool, const struct netvm_desc *desc, uint16_t s)
+{
+	uint32_t o = desc->hash;
+	struct buf_meta *m = &pool->meta[desc->buf];
+
+	if (o == desc->buf || !netvm_pool_owned_by(pool, o, s))
+		return; /* no origin (it was handed back first): no place */
+	m->chain = pool->meta[o].chain;
+	m->hop = pool->meta[o].hop;
+	m->in_port = pool->meta[o].in_port;
+	m->hash = pool->meta[o].hash;
+	m->has_hash = pool->meta[o].has_hash;
+}
+
 /* Act on one descriptor an NF gave back, after checking every field. */
 static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint32_t s,
 			   struct netvm_desc *desc)
@@ -372,6 +388,8 @@ static inline void from_nf(struct netvmd *d, const struct route_table *rt, uint3
 		drop_in(pool, desc->buf, &d->sw.drops.nf_drop);
 		return;
 	}
+	if (desc->flags & NETVM_DESC_F_ORIGIN)
+		take_place(pool, desc, (uint16_t)s);
 	/* Back into domain 0, where routing and ports work. */
 	if (sl->domain && !cross_domain(d, sl->domain, 0, desc))
 		return;
@@ -414,6 +432,49 @@ static uint32_t poll_nf(struct netvmd *d, const struct route_table *rt, uint32_t
 	return n;
 }
 
+/* Keep slot @s's stock of free buffers at what its NF asked for.  They are
+ * the NF's from now on (its owner id), with no place until it makes a
+ * packet in one (take_place()). */
+static void refill_stock(struct netvmd *d, struct nf_slot *sl, uint32_t s)
+{
+	struct netvm_pool *pool = domain_pool(d, sl->domain);
+	uint32_t have = sl->stock.size - netvm_ring_free_count(&sl->stock), n, k;
+	struct netvm_desc desc[SW_BURST];
+	uint32_t idx[SW_BURST];
+
+	if (have >= sl->stock_target)
+		return;
+	n = netvm_pool_alloc_burst(
+	    pool, idx, sl->stock_target - have < SW_BURST ? sl->stock_target - have : SW_BURST);
+	for (uint32_t i = 0; i < n; i++) {
+		pool->meta[idx[i]] = (struct buf_meta){
+		    .owner = (uint16_t)s, .chain = BUF_NO_CHAIN, .in_port = NETVM_PORT_NONE};
+		desc[i] = (struct netvm_desc){.buf = idx[i], .off = (uint16_t)pool->headroom};
+	}
+	k = netvm_ring_enqueue_burst(&sl->stock, desc, n);
+	for (uint32_t i = k; i < n; i++)
+		netvm_pool_free(pool, idx[i]);
+}
+
+/* A gone NF's stock: the buffers it never took are no packets, so they go
+ * back uncounted (what it took and held is reclaimed as nf_gone).  The
+ * ring's entries are the NF's to scribble: only buffers it owns are freed. */
+static uint32_t take_back_stock(struct netvmd *d, struct nf_slot *sl, uint32_t s)
+{
+	struct netvm_pool *pool = domain_pool(d, sl->domain);
+	uint32_t cons = atomic_load_explicit(&sl->stock.shm->cons, memory_order_acquire);
+	uint32_t n = sl->stock.local - cons, freed = 0;
+
+	for (uint32_t i = 0; n <= sl->stock.size && i < n; i++) {
+		uint32_t b = sl->stock.shm->slots[(cons + i) & sl->stock.mask].buf;
+		if (netvm_pool_owned_by(pool, b, (uint16_t)s)) {
+			netvm_pool_free(pool, b);
+			freed++;
+		}
+	}
+	return freed;
+}
+
 /* The NF is gone: take what it sent back, then every buffer it still held. */
 static void reap_slot(struct netvmd *d, const struct route_table *rt, uint32_t s)
 {
@@ -423,6 +484,7 @@ static void reap_slot(struct netvmd *d, const struct route_table *rt, uint32_t s
 	while ((n = poll_nf(d, rt, s)) > 0 && got < 4 * sl->from_nf.size)
 		got += n;
 	flush_slot(d, s); /* not RUNNING: staged packets are counted nf_gone */
+	take_back_stock(d, sl, s);
 	n = netvm_pool_reclaim(domain_pool(d, sl->domain), (uint16_t)s);
 	d->sw.drops.nf_gone += n;
 	LOG_INFO("switch",
@@ -450,6 +512,8 @@ uint32_t switch_round(struct netvmd *d)
 			if (atomic_load_explicit(&sl->stalled, memory_order_relaxed) &&
 			    netvm_ring_free_count(&sl->to_nf))
 				slot_stalled(d, sl, s, 1);
+			if (sl->stock_target && st == SLOT_RUNNING)
+				refill_stock(d, sl, s);
 		} else if (st == SLOT_GONE) {
 			reap_slot(d, rt, s);
 		}

@@ -18,8 +18,19 @@
 
 struct netvm_nf {
 	struct netvm_region region;
-	struct netvm_ring rx; /* consumer: packets from the switch */
-	struct netvm_ring tx; /* producer: packets back to the switch */
+	struct netvm_ring rx;		       /* consumer: packets from the switch */
+	struct netvm_ring tx;		       /* producer: packets back to the switch */
+	struct netvm_ring stock;	       /* consumer: free buffers to make packets in */
+	struct netvm_pkt emit[NETVM_EMIT_MAX]; /* made this handler call, sent first */
+	uint16_t nemit;
+	/* the timer: fn every period_ns, next due at next_ns */
+	netvm_timer_fn timer_fn;
+	void *timer_arg;
+	uint64_t period_ns, next_ns;
+	/* counters: their names; the values are in the region */
+	uint64_t *counters;
+	uint32_t ncounters;
+	char counter_names[NETVM_NF_COUNTERS][NETVM_NAME_MAX];
 	struct netvm_ctl_conn *ctl;
 	char service[NETVM_NAME_MAX];
 	int instance;
@@ -147,8 +158,8 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 		goto fail_ctl;
 	}
 	netvm_ctl_conn_init(nf->ctl, fd);
-	req =
-	    json_pack("{s:s, s:s, s:i}", "cmd", "attach", "service", service, "pid", (int)getpid());
+	req = json_pack("{s:s, s:s, s:i, s:i}", "cmd", "attach", "service", service, "pid",
+			(int)getpid(), "stock", opts ? (int)opts->stock : 0);
 	if (req && nf->guest)
 		json_object_set_new(req, "transport", json_string("ivshmem"));
 	rep = netvm_ctl_call(nf->ctl, req, &region_fd);
@@ -180,7 +191,10 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 			      nf->region.layout.ring_size, 0) < 0 ||
 	    netvm_ring_attach(&nf->tx,
 			      netvm_region_slot_ring(&nf->region, (uint32_t)slot, NETVM_RING_TX),
-			      nf->region.layout.ring_size, 1) < 0) {
+			      nf->region.layout.ring_size, 1) < 0 ||
+	    netvm_ring_attach(&nf->stock,
+			      netvm_region_slot_ring(&nf->region, (uint32_t)slot, NETVM_RING_STOCK),
+			      nf->region.layout.ring_size, 0) < 0) {
 		err = EPROTO;
 		LOG_ERR("nf", "attach: slot %lld or its rings are invalid", slot);
 		goto fail_region;
@@ -193,6 +207,7 @@ struct netvm_nf *netvm_nf_attach(const char *service, const struct netvm_nf_opts
 	if (nf->yield_bursts == 0)
 		nf->yield_bursts = 1;
 	nf->buf_size = 1u << nf->region.buf_shift;
+	nf->counters = netvm_region_counters(&nf->region, nf->slot);
 	json_decref(rep);
 	if (!opts || !opts->quiet)
 		LOG_INFO("nf", "attached as '%s' instance %d (slot %u)", service, nf->instance,
@@ -241,15 +256,32 @@ uint16_t netvm_nf_recv(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t max
 			continue;
 		p->desc = d[i];
 		p->desc.action = NETVM_ACT_NEXT;
+		p->desc.flags = 0;
+		p->in_port = d[i].dst; /* the switch says where it came in there */
 		p->data = netvm_region_buf(&nf->region, d[i].buf) + d[i].off;
 		p->len = d[i].len;
 		p->room = (uint16_t)(nf->buf_size - d[i].off);
+		p->headroom = d[i].off;
 		good++;
 	}
 	return good;
 }
 
+static void send_burst(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n);
+
 void netvm_nf_send(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n)
+{
+	/* What the handler made goes first: a packet made like one of these
+	 * takes its place while the switch still knows it as this NF's. */
+	if (nf->nemit) {
+		uint16_t k = nf->nemit;
+		nf->nemit = 0;
+		send_burst(nf, nf->emit, k);
+	}
+	send_burst(nf, pkts, n);
+}
+
+static void send_burst(struct netvm_nf *nf, struct netvm_pkt *pkts, uint16_t n)
 {
 	struct netvm_desc d[NETVM_BURST];
 	uint16_t i, done = 0;
@@ -345,15 +377,43 @@ static void guest_kick(struct netvm_nf *nf)
 /* Longest sleep: how often an idle NF checks that the daemon is alive. */
 #define IDLE_SLEEP_NS 100000000ull
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	/* Coarse: a few ns, no syscall; timers of NFs are milliseconds. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Run the timer if it is due; how long until it is next (at most @max). */
+static uint64_t run_timer(struct netvm_nf *nf, uint64_t max)
+{
+	uint64_t now;
+
+	if (!nf->timer_fn)
+		return max;
+	now = now_ns();
+	if (now >= nf->next_ns) {
+		nf->timer_fn(nf, nf->timer_arg);
+		/* Never behind by more than one period: no bursts of catch-up. */
+		nf->next_ns = now + nf->period_ns;
+	}
+	return nf->next_ns - now < max ? nf->next_ns - now : max;
+}
+
 /* The rx ring was empty @idle times in a row: spin, or sleep until the
- * switch rings.  Returns false when the daemon has gone away. */
+ * switch rings or the timer is due.  Returns false when the daemon has gone
+ * away. */
 static bool idle_wait(struct netvm_nf *nf, unsigned idle)
 {
+	uint64_t sleep_ns = run_timer(nf, IDLE_SLEEP_NS);
+
 	if (nf->idle == NETVM_IDLE_POLL || (nf->idle == NETVM_IDLE_ADAPTIVE && idle < IDLE_SPINS))
 		return (idle & 0xffff) || daemon_alive(nf);
 	if (nf->guest)
-		return guest_sleep(nf, (int)(IDLE_SLEEP_NS / 1000000));
-	if (netvm_ring_sleep(&nf->rx, IDLE_SLEEP_NS) == -ETIMEDOUT)
+		return guest_sleep(nf, (int)((sleep_ns + 999999) / 1000000));
+	if (netvm_ring_sleep(&nf->rx, sleep_ns ? sleep_ns : 1) == -ETIMEDOUT)
 		return daemon_alive(nf);
 	return true;
 }
@@ -379,6 +439,8 @@ int netvm_nf_run(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
 		idle = 0;
 		handler(nf, pkts, n, arg);
 		netvm_nf_send(nf, pkts, n);
+		if (nf->timer_fn)
+			run_timer(nf, 0); /* under load too */
 		/* Share the core: NFs that do not own one give it up every
 		 * quarter ring so a neighbour in the chain runs before its ring
 		 * fills (the busy-polling collapse of two NFs on one core).
@@ -390,6 +452,142 @@ int netvm_nf_run(struct netvm_nf *nf, netvm_handler_fn handler, void *arg)
 	if (!nf->daemon_gone)
 		leave(nf, handler, arg);
 	return nf->daemon_gone ? -ECONNRESET : 0;
+}
+
+void netvm_nf_set_timer(struct netvm_nf *nf, uint32_t period_ms, netvm_timer_fn fn, void *arg)
+{
+	nf->timer_fn = period_ms ? fn : NULL;
+	nf->timer_arg = arg;
+	nf->period_ns = (uint64_t)period_ms * 1000000u;
+	nf->next_ns = now_ns() + nf->period_ns;
+}
+
+/* ---- making packets --------------------------------------------------- */
+
+/* Spins of netvm_pkt_alloc() on an empty stock while the switch refills it
+ * (it does every round: a burst larger than the stock drains it). */
+#define STOCK_WAIT_SPINS 256
+
+int netvm_pkt_alloc(struct netvm_nf *nf, struct netvm_pkt *p, const struct netvm_pkt *like)
+{
+	struct netvm_desc d;
+
+	for (unsigned spins = 0;;) {
+		if (netvm_ring_dequeue_burst(&nf->stock, &d, 1) != 1) {
+			if (++spins > STOCK_WAIT_SPINS || nf->daemon_gone || !nf->ctl)
+				return -ENOBUFS;
+			/* The switch may sleep, or share our core: wake it, yield. */
+			if (nf->guest)
+				guest_kick(nf);
+			else
+				netvm_notify(&nf->bell->sleeping);
+			sched_yield();
+			continue;
+		}
+		/* The switch is trusted, but never a wild pointer. */
+		if (d.buf < nf->region.nbufs && d.off < nf->buf_size)
+			break;
+	}
+	p->desc = (struct netvm_desc){.buf = d.buf, .off = d.off, .action = NETVM_ACT_NEXT};
+	p->data = netvm_region_buf(&nf->region, d.buf) + d.off;
+	p->len = 0;
+	p->room = (uint16_t)(nf->buf_size - d.off);
+	p->headroom = d.off;
+	p->in_port = NETVM_PORT_NONE;
+	if (like) {
+		/* Its place: the switch copies it from @like's buffer, which this
+		 * NF still holds when the new packet reaches the switch. */
+		p->desc.flags = NETVM_DESC_F_ORIGIN;
+		p->desc.hash = like->desc.buf;
+		p->in_port = like->in_port;
+	}
+	return 0;
+}
+
+int netvm_pkt_copy(struct netvm_nf *nf, struct netvm_pkt *copy, const struct netvm_pkt *src)
+{
+	uint8_t *base;
+	int ret = netvm_pkt_alloc(nf, copy, src);
+
+	if (ret)
+		return ret;
+	base = copy->data - copy->headroom;
+	/* The same headroom as the original, where the buffer allows. */
+	if ((uint32_t)src->headroom + src->len <= nf->buf_size) {
+		copy->headroom = src->headroom;
+		copy->desc.off = src->headroom;
+		copy->data = base + src->headroom;
+		copy->room = (uint16_t)(nf->buf_size - src->headroom);
+	}
+	copy->len = src->len <= copy->room ? src->len : copy->room;
+	memcpy(copy->data, src->data, copy->len);
+	return 0;
+}
+
+int netvm_nf_emit(struct netvm_nf *nf, struct netvm_pkt *p)
+{
+	if (nf->nemit == NETVM_EMIT_MAX) {
+		netvm_pkt_drop(p);
+		send_burst(nf, p, 1); /* gives its buffer back */
+		return -ENOSPC;
+	}
+	nf->emit[nf->nemit++] = *p;
+	return 0;
+}
+
+/* ---- counters ---------------------------------------------------------- */
+
+static bool counter_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n >= NETVM_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
+uint64_t *netvm_nf_counter(struct netvm_nf *nf, const char *name)
+{
+	json_t *rep;
+	uint32_t i;
+
+	if (!name || !counter_name_ok(name)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < nf->ncounters; i++)
+		if (!strcmp(nf->counter_names[i], name))
+			return &nf->counters[i];
+	if (i == NETVM_NF_COUNTERS) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	if (!nf->ctl) { /* an in-process handle (benchmarks): no daemon to tell */
+		snprintf(nf->counter_names[i], NETVM_NAME_MAX, "%s", name);
+		nf->counters[i] = 0;
+		nf->ncounters++;
+		return &nf->counters[i];
+	}
+	/* The daemon keeps the name (never read back from shared memory). */
+	rep = netvm_ctl_call(
+	    nf->ctl, json_pack("{s:s, s:s, s:i}", "cmd", "counter", "name", name, "index", (int)i),
+	    NULL);
+	if (!rep || !json_is_true(json_object_get(rep, "ok"))) {
+		const char *msg = json_string_value(json_object_get(rep, "error"));
+		LOG_ERR("nf", "counter '%s' refused: %s", name, msg ? msg : strerror(errno));
+		json_decref(rep);
+		errno = EPROTO;
+		return NULL;
+	}
+	json_decref(rep);
+	snprintf(nf->counter_names[i], NETVM_NAME_MAX, "%s", name);
+	nf->counters[i] = 0;
+	nf->ncounters++;
+	return &nf->counters[i];
 }
 
 void netvm_nf_stop(struct netvm_nf *nf)
@@ -503,7 +701,9 @@ struct netvm_nf *netvm_nf_open_local(const struct netvm_region *r, uint32_t slot
 	    netvm_ring_attach(&nf->rx, netvm_region_slot_ring(r, slot, NETVM_RING_RX),
 			      r->layout.ring_size, 0) < 0 ||
 	    netvm_ring_attach(&nf->tx, netvm_region_slot_ring(r, slot, NETVM_RING_TX),
-			      r->layout.ring_size, 1) < 0) {
+			      r->layout.ring_size, 1) < 0 ||
+	    netvm_ring_attach(&nf->stock, netvm_region_slot_ring(r, slot, NETVM_RING_STOCK),
+			      r->layout.ring_size, 0) < 0) {
 		free(nf);
 		errno = EINVAL;
 		return NULL;
@@ -511,6 +711,7 @@ struct netvm_nf *netvm_nf_open_local(const struct netvm_region *r, uint32_t slot
 	nf->slot = slot;
 	nf->buf_size = 1u << r->buf_shift;
 	nf->bell = netvm_region_bell(r);
+	nf->counters = netvm_region_counters(r, slot);
 	nf->idle = NETVM_IDLE_POLL;
 	nf->left = true;
 	return nf;

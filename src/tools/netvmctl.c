@@ -371,20 +371,43 @@ static void show_services(json_t *rep)
 	table_print(&t, "(no services)");
 }
 
+/* An NF's own counters as "name=value name=value", "-" for none. */
+static char *counters_text(json_t *n)
+{
+	json_t *ctr = json_object_get(n, "counters"), *v;
+	char *text = xstrdup("");
+	const char *name;
+
+	json_object_foreach(ctr, name, v)
+	{
+		char *more = xasprintf("%s%s%s=%lld", text, text[0] ? " " : "", name,
+				       json_is_integer(v) ? (long long)json_integer_value(v) : -1);
+		free(text);
+		text = more;
+	}
+	if (!text[0]) {
+		free(text);
+		text = xstrdup("-");
+	}
+	return text;
+}
+
 static void show_nfs(json_t *rep)
 {
-	static const char *const hdr[] = {"INSTANCE", "SERVICE", "SLOT", "PID",	    "VM",
-					  "STATE",    "RX",	 "TX",	 "DROPPED", "BAD_DESC"};
+	static const char *const hdr[] = {"INSTANCE", "SERVICE",  "SLOT",  "PID",
+					  "VM",	      "STATE",	  "RX",	   "TX",
+					  "DROPPED",  "BAD_DESC", "STOCK", "COUNTERS"};
 	json_t *nfs = section_array(rep, "nfs"), *n;
 	struct table t;
 	size_t i;
 
 	/* PID is QEMU's for an NF in a VM. */
-	table_init(&t, 10, hdr, "rlrrllrrrr");
+	table_init(&t, 12, hdr, "rlrrllrrrrrl");
 	json_array_foreach(nfs, i, n) table_row(
 	    &t, field(n, "instance"), field(n, "service"), field(n, "slot"), field(n, "pid"),
 	    xstrdup(json_is_true(json_object_get(n, "vm")) ? "yes" : "no"), field(n, "state"),
-	    field(n, "rx"), field(n, "tx"), field(n, "dropped"), field(n, "bad_desc"));
+	    field(n, "rx"), field(n, "tx"), field(n, "dropped"), field(n, "bad_desc"),
+	    field(n, "stock"), counters_text(n));
 	table_print(&t, "(no NFs attached)");
 }
 

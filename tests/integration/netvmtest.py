@@ -193,9 +193,14 @@ def drained(pf):
     """The status once every port has read all its input (or is paused) and
     every buffer is back in its pool (nothing in flight), else None."""
     st = pf.status()
-    # Buffers a port holds (af_xdp lends them to the kernel) are not in flight.
+    # Buffers a port holds (af_xdp lends them to the kernel) and those in an
+    # NF's stock (free buffers kept ready for it) are not in flight.
     held = sum(p.get("held", 0) for p in st["ports"])
-    pools = [dict(st["pool"], free=st["pool"]["free"] + held)] + st.get("domains", [])
+    stock = {}
+    for n in st["nfs"]:
+        stock[n.get("domain", "")] = stock.get(n.get("domain", ""), 0) + n.get("stock", 0)
+    pools = [dict(st["pool"], free=st["pool"]["free"] + held + stock.get("", 0))] + \
+        [dict(d, free=d["free"] + stock.get(d["name"], 0)) for d in st.get("domains", [])]
     if all(p["rx_done"] or p.get("rx_paused") for p in st["ports"]) and \
             all(p["free"] == p["buffers"] for p in pools):
         return st

@@ -43,9 +43,9 @@ static int setup(void **state)
 		0 ||
 	    netvmd_open(&f->d) < 0)
 		return -1;
-	atomic_store(&f->d.stop, true); /* no switch thread: publish frees at once */
-	slot_open(&f->d, 0, 0, 1, -1);	/* service a */
-	slot_open(&f->d, 1, 1, 1, -1);	/* service b */
+	atomic_store(&f->d.stop, true);	  /* no switch thread: publish frees at once */
+	slot_open(&f->d, 0, 0, 1, -1, 0); /* service a */
+	slot_open(&f->d, 1, 1, 1, -1, 0); /* service b */
 	route_set_replicas(&f->d, f->d.mgr.rt);
 	netvm_ring_attach(&f->to_switch, netvm_region_slot_ring(&f->d.region, 0, NETVM_RING_TX),
 			  f->d.cfg.ring_size, 1);
@@ -298,6 +298,57 @@ static void test_outputs(void **state)
 	assert_true(o.bad_desc == 1 && o.by.bad_desc == 1);
 }
 
+/* A packet an NF makes like one it holds takes that one's place; without
+ * an origin it has none.  The stock is refilled, and what was never taken
+ * goes back without counting as lost. */
+static void test_made_packets(void **state)
+{
+	struct fixture *f = *state;
+	struct netvmd *d = &f->d;
+	uint16_t hr = (uint16_t)d->pool.headroom;
+	struct outcome o;
+
+	uint32_t parent = give(f), child = give(f);
+	d->pool.meta[child].chain = BUF_NO_CHAIN; /* as a stock buffer */
+	d->pool.meta[child].in_port = NETVM_PORT_NONE;
+	o = hand_back(
+	    f,
+	    (struct netvm_desc){
+		.buf = child, .off = hr, .len = 64, .flags = NETVM_DESC_F_ORIGIN, .hash = parent});
+	assert_true(o.forwarded == 1 && o.dropped == 0); /* to b: the parent's next hop */
+	o = hand_back(f, (struct netvm_desc){.buf = parent, .off = hr, .len = 64});
+	assert_true(o.forwarded == 1);
+
+	child = give(f);
+	d->pool.meta[child].chain = BUF_NO_CHAIN;
+	d->pool.meta[child].in_port = NETVM_PORT_NONE;
+	o = hand_back(f, (struct netvm_desc){.buf = child,
+					     .off = hr,
+					     .len = 64,
+					     .flags = NETVM_DESC_F_ORIGIN,
+					     .hash = 7}); /* not its own */
+	assert_true(o.by.no_route == 1);
+
+	/* A stock of 40 for slot 0, refilled by the rounds. */
+	d->slots[0].stock_target = 40;
+	uint32_t free0 = d->pool.nfree;
+	switch_round(d);
+	switch_round(d);
+	assert_int_equal(free0 - d->pool.nfree, 40);
+	struct netvm_ring taker;
+	netvm_ring_attach(&taker, netvm_region_slot_ring(&d->region, 0, NETVM_RING_STOCK),
+			  d->cfg.ring_size, 0);
+	struct netvm_desc got[5];
+	assert_int_equal(netvm_ring_dequeue_burst(&taker, got, 5), 5); /* the NF takes 5 */
+	switch_round(d);
+	assert_int_equal(free0 - d->pool.nfree, 45); /* 40 waiting, 5 held */
+	struct sw_drops before = d->sw.drops;
+	atomic_store(&d->slots[0].state, SLOT_GONE);
+	switch_round(d);
+	assert_int_equal(d->pool.nfree, free0);
+	assert_int_equal(d->sw.drops.nf_gone - before.nf_gone, 5); /* only what it took */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +357,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_route_publish, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_graph_chains, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outputs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_made_packets, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
