@@ -174,6 +174,58 @@ def test_vm_nf_in_a_mixed_chain():
             f"chain's and the expected {sum(ok for _, ok in pkts)} (pcapcmp)")
 
 
+API_CFG = """
+ports:
+  - {name: in0, type: pcap, read: in.pcap, write: out.pcap, paused: true}
+  - {name: mir0, type: pcap, write: mirror.pcap}
+services: [a, b]
+chains:
+  default: [a, b]
+"""
+
+
+def test_vm_nf_api_in_a_guest():
+    """The NF toolkit works the same in a guest: nf-api in a VM copies each
+    packet out of mir0 from its stock and pushes a header in the headroom,
+    a host NF strips it; a timer ticks and counters reach the status; when
+    QEMU is killed its stock comes back."""
+    from test_nf_api import frames, nf_by, pcapcmp
+    pf = Platform(API_CFG, "vmapi")
+    write_frames(pf.path("in.pcap"), frames())
+    static = os.path.join(BUILD, "tests", "nf-api-static")
+    require(os.path.exists(static), "no tests/nf-api-static (needs a static jansson)")
+    with pf:
+        image = guest_image_with(pf, static + ":/bin/nf-api")
+        vm = start_vm(pf, "a", "nf-api", "a", "--mirror", "mir0", "--push", "8", "--stock", "64",
+                      "--tick", "50", image=image)
+        wait_vm_attached(pf, vm, "a")
+        pf.start_nf("nf-api", "b", "--pull", "8", name="b")
+        pf.wait_nfs(2)
+        wait_for("the guest's stock and timer", lambda: (
+            a := nf_by(pf.status(), "a"))["stock"] == 64 and a["counters"].get("ticks", 0) >= 3,
+            timeout=60)
+        pf.ctl("port", "start", "in0")
+        st = wait_for("the pcap through a (in the VM) -> b", lambda: drained(pf), timeout=120)
+        ca, cb = nf_by(st, "a")["counters"], nf_by(st, "b")["counters"]
+        rx, tx, drops = accounting(st)
+        vm.send_signal(signal.SIGKILL)  # netvmctl; QEMU dies with it (PDEATHSIG)
+        vm.wait(30)
+        # b has no stock: once a is gone, every buffer is free.
+        st = wait_for("the VM's stock back in the pool", lambda: (
+            s := pf.status())["pool"]["free"] == s["pool"]["buffers"] and
+            not [n for n in s["nfs"] if n["service"] == "a" and n["state"] != "gone"] and s,
+            timeout=60)
+        pf.stop()
+        same = pcapcmp(pf.path("in.pcap"), pf.path("out.pcap"))
+        pcapcmp(pf.path("in.pcap"), pf.path("mirror.pcap"))
+    check(ca["seen"] == 100 and ca["copies"] == 100 and ca["no_stock"] == 0, f"a: {ca}")
+    check(cb["seen"] == 100 and cb["bad_push"] == 0, f"b: {cb}")
+    check(rx == 100 and tx == 200 and drops == 0, f"rx {rx} tx {tx} drops {drops}")
+    check(sum(st["drops"].values()) == 0, f"the VM's stock counted as lost: {st['drops']}")
+    return (f"guest NF: 100 copies from its stock, 8-byte push stripped on the host, "
+            f"out.pcap and mirror.pcap {same}; {ca['ticks']} timer ticks; stock back after kill")
+
+
 DOMAIN_CFG = """
 ring_size: 512
 ports:
