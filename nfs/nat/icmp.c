@@ -94,7 +94,10 @@ enum nat_verdict nat_icmp_error(struct nat *n, uint8_t *ip, uint8_t *icmp, uint3
 	uint8_t *l4cs = l4avail >= need_cs ? l4 + cs_off : NULL;
 
 	uint8_t old[MAX_SPAN];
-	uint32_t span = ihl + need_cs < avail ? ihl + need_cs : avail;
+	/* The bytes that may change: the embedded IP header, its first 8 bytes
+	 * of L4 (ports, identifier, UDP and ICMP checksums), the TCP checksum. */
+	uint32_t span_end = ihl + (need_cs > 8 ? need_cs : 8);
+	uint32_t span = span_end < avail ? span_end : avail;
 	memcpy(old, in, span);
 
 	struct nat_map *m;
