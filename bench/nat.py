@@ -175,7 +175,7 @@ class Veths:
                   "net.netfilter.nf_conntrack_max=262144"):
             sh(*r, "sysctl", "-qw", k, check=False)
         nft = (f"table ip nat {{ chain post {{ type nat hook postrouting priority 100; "
-               f"oifname \"{self.b1}\" masquerade; }} }}")
+               f"oifname \"{self.b1}\" masquerade; }}; }}")
         sh(*r, "nft", "-f", "-", input=nft)
 
     def cleanup(self):

@@ -212,7 +212,7 @@ static int parse_timeouts(struct ctx *c, yaml_node_t *map, struct nat_config *cf
 	     "RFC 5382 REQ-5: 2 h 4 min"},
 	    {"tcp_transitory", offsetof(struct nat_timeouts, tcp_transitory), 240000,
 	     "RFC 5382 REQ-5: 4 min"},
-	    {"icmp", offsetof(struct nat_timeouts, icmp), 60000, "RFC 5508 REQ-1: 60 s"},
+	    {"icmp", offsetof(struct nat_timeouts, icmp), 60000, "RFC 5508: 60 s"},
 	};
 
 	if (map->type != YAML_MAPPING_NODE)

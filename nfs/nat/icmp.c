@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ICMP error translation (RFC 5508 section 4.2, REQ-3 and REQ-4): a
+ * ICMP error translation (RFC 5508 section 4): a
  * destination unreachable (3), time exceeded (11) or parameter problem (12)
  * carries the IP header and at least 8 bytes of the packet that caused it.
  * That packet crossed the NAT the other way, so its translation is undone:
@@ -17,7 +17,7 @@
  * a UDP checksum of 0 stays 0) or the embedded ICMP query's checksum, the
  * ICMP checksum over all of that, and the outer IP header checksum are all
  * updated incrementally.  The mapping is found from the embedded header and
- * is not refreshed (RFC 5508 REQ-2: errors do not keep mappings alive).
+ * is not refreshed (RFC 5508: errors do not keep mappings alive).
  * Errors whose embedded packet is cut before 8 bytes of L4, is a fragment
  * after the first, is an ICMP error itself, or matches no mapping are
  * dropped (drop_icmp_error).

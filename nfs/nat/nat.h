@@ -93,7 +93,7 @@ struct nat_timeouts {
 	uint64_t udp;		  /* RFC 4787 REQ-5: at least 2 min, default 5 min */
 	uint64_t tcp_established; /* RFC 5382 REQ-5: at least 2 h 4 min */
 	uint64_t tcp_transitory;  /* RFC 5382 REQ-5: at least 4 min */
-	uint64_t icmp;		  /* RFC 5508 REQ-1: at least 60 s */
+	uint64_t icmp;		  /* RFC 5508: at least 60 s */
 };
 
 struct nat_config {

@@ -118,7 +118,7 @@ static void usage(FILE *out)
 		"    udp: 5m                RFC 4787 REQ-5 (at least 2 min)\n"
 		"    tcp_established: 2h4m  RFC 5382 REQ-5 (at least 2 h 4 min)\n"
 		"    tcp_transitory: 4m     RFC 5382 REQ-5: opening, closing, reset (>= 4 min)\n"
-		"    icmp: 60s              RFC 5508 REQ-1 (at least 60 s)\n"
+		"    icmp: 60s              RFC 5508 (at least 60 s)\n"
 		"  hairpin: next|port|drop  an inside packet to a public address:port of another\n"
 		"                           mapping is translated both ways, then goes to the\n"
 		"                           next hop (next: a router after the NAT), back out of\n"

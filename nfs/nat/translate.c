@@ -10,13 +10,13 @@
  * Outside -> inside (from an outside port, to a public address): the
  * destination public address:port is looked up in the outside index and
  * becomes the inside endpoint.  Filtering is endpoint-independent (RFC 4787
- * REQ-8, RFC 5382 REQ-3): any remote endpoint may send to a mapping that
+ * REQ-8; RFC 5382 allows it for TCP): any remote endpoint may send to a mapping that
  * exists; a packet to a public port with no mapping is dropped
  * (drop_no_mapping).  Only TCP mappings are refreshed by inbound packets
  * (RFC 5382); UDP and ICMP ones by outbound packets only (RFC 4787 REQ-6),
  * so an outside host cannot hold a mapping open by itself.
  *
- * Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8): a packet from the inside to
+ * Hairpinning (RFC 4787 REQ-9, and RFC 5382 for TCP): a packet from the inside to
  * a public address:port of an existing mapping gets the sender's mapping as
  * its source (as the outside would see it) and the target's inside endpoint
  * as its destination; configuration "hairpin" says whether it goes on to
