@@ -40,7 +40,6 @@
 #include <netinet/in.h>
 
 #include <netvm/csum.h>
-#include <netvm/packet.h>
 
 #include "nat.h"
 
@@ -103,36 +102,47 @@ static const struct l4 L4_TCP = {NAT_TCP, 20, 16, 0, true, false};
 static const struct l4 L4_UDP = {NAT_UDP, 8, 6, 0, true, true};
 static const struct l4 L4_ICMPQ = {NAT_ICMP, 8, 2, 4, false, false};
 
-/* Replace the 16-bit field at @f with @v and fix checksum @cs (if any). */
-static inline void set16(uint8_t *f, uint16_t v, uint8_t *cs, bool zero_is_none)
+/* Ones' complement adjustments (RFC 1624 eqn. 3) for a 32-bit and a 16-bit
+ * field at once, with one fold: the values as stored (any byte order). */
+static inline uint16_t adjust(uint16_t csum, uint32_t oa, uint32_t na, uint32_t op, uint32_t np)
 {
-	uint16_t old = nat_get16(f);
+	uint32_t s = (uint16_t)~csum;
 
-	nat_put16(f, v);
-	if (!cs)
-		return;
-	uint16_t c = nat_get16(cs);
-	if (zero_is_none && c == 0)
-		return;
-	c = netvm_csum_update16(c, old, v);
-	nat_put16(cs, zero_is_none && c == 0 ? 0xffff : c);
+	s += (uint16_t)~oa + (uint16_t) ~(oa >> 16) + (na & 0xffff) + (na >> 16);
+	s += (uint16_t)~op + np;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
 }
 
-/* Replace the address at @f (in the IP header @ip) with @v: the IP header
- * checksum, and the L4 checksum @cs if it has a pseudo-header. */
-static inline void set_addr(uint8_t *ip, uint8_t *f, uint32_t v, uint8_t *cs, bool zero_is_none)
+/* The same for a 32-bit field alone (the IPv4 header checksum). */
+static inline uint16_t adjust32(uint16_t csum, uint32_t oa, uint32_t na)
 {
-	uint32_t old = nat_get32(f);
+	uint32_t s = (uint16_t)~csum;
 
-	nat_put32(f, v);
-	nat_put16(ip + 10, netvm_csum_update32(nat_get16(ip + 10), old, v));
-	if (!cs)
-		return;
+	s += (uint16_t)~oa + (uint16_t) ~(oa >> 16) + (na & 0xffff) + (na >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Write address @na at @ip + @aoff and port (or identifier) @np at @l4 +
+ * @poff, and fix the IPv4 header checksum and the L4 checksum of kind @k. */
+static inline void rewrite(uint8_t *ip, uint32_t aoff, uint32_t na, uint8_t *l4, uint32_t poff,
+			   uint16_t np, const struct l4 *k)
+{
+	uint32_t oa = nat_get32(ip + aoff);
+	uint16_t op = nat_get16(l4 + poff);
+	uint8_t *cs = l4 + k->csum;
 	uint16_t c = nat_get16(cs);
-	if (zero_is_none && c == 0)
-		return;
-	c = netvm_csum_update32(c, old, v);
-	nat_put16(cs, zero_is_none && c == 0 ? 0xffff : c);
+
+	nat_put32(ip + aoff, na);
+	nat_put16(l4 + poff, np);
+	nat_put16(ip + 10, adjust32(nat_get16(ip + 10), oa, na));
+	if (k->zero_is_none && c == 0)
+		return; /* UDP without a checksum: stays without */
+	c = k->pseudo ? adjust(c, oa, na, op, np) : netvm_csum_update16(c, op, np);
+	nat_put16(cs, k->zero_is_none && c == 0 ? 0xffff : c);
 }
 
 static inline void refresh(struct nat *n, struct nat_map *m, uint64_t now)
@@ -216,9 +226,7 @@ static enum nat_verdict outbound(struct nat *n, uint8_t *ip, uint8_t *l4, uint32
 		nat_tcp_track(m, l4[13], true);
 	refresh(n, m, now);
 
-	uint8_t *cs = l4 + k->csum;
-	set16(l4 + k->id, m->ext_port, cs, k->zero_is_none);
-	set_addr(ip, ip + 12, n->cfg.public_addr[m->ext], k->pseudo ? cs : NULL, k->zero_is_none);
+	rewrite(ip, 12, n->cfg.public_addr[m->ext], l4, k->id, m->ext_port, k);
 	if (!target) {
 		COUNT(n, out);
 		return NAT_V_OUT;
@@ -228,8 +236,7 @@ static enum nat_verdict outbound(struct nat *n, uint8_t *ip, uint8_t *l4, uint32
 		nat_tcp_track(target, l4[13], false);
 		refresh(n, target, now);
 	}
-	set16(l4 + 2, target->in_port, cs, k->zero_is_none);
-	set_addr(ip, ip + 16, target->in_addr, cs, k->zero_is_none);
+	rewrite(ip, 16, target->in_addr, l4, 2, target->in_port, k);
 	COUNT(n, hairpin);
 	return NAT_V_HAIRPIN;
 }
@@ -278,33 +285,60 @@ static enum nat_verdict inbound(struct nat *n, uint8_t *ip, uint8_t *l4, uint32_
 		nat_tcp_track(m, l4[13], false);
 		refresh(n, m, now);
 	}
-	uint8_t *cs = l4 + k->csum;
-	set16(l4 + port_off, m->in_port, cs, k->zero_is_none);
-	set_addr(ip, ip + 16, m->in_addr, k->pseudo ? cs : NULL, k->zero_is_none);
+	rewrite(ip, 16, m->in_addr, l4, port_off, m->in_port, k);
 	COUNT(n, in);
 	return NAT_V_IN;
+}
+
+/*
+ * The IPv4 header of an Ethernet frame, behind up to two VLAN tags (802.1Q,
+ * 802.1ad), as netvm_parse() finds it but without the IPv6 and L4 work the
+ * NAT does not need: its offset, 0 when the frame is not IPv4 (or too short
+ * to say), -1 when it is IPv4 but the header is invalid or cut (IHL < 5,
+ * header or total length beyond the frame, total length below the header).
+ */
+static inline int32_t ipv4_at(const uint8_t *d, uint32_t len)
+{
+	uint32_t off = 12;
+
+	if (len < 14)
+		return 0;
+	uint16_t et = ntohs(nat_get16(d + 12));
+	for (int v = 0; v < 2 && (et == 0x8100 || et == 0x88a8); v++) {
+		off += 4;
+		if (len < off + 2)
+			return 0;
+		et = ntohs(nat_get16(d + off));
+	}
+	if (et != 0x0800)
+		return 0;
+	off += 2;
+	const uint8_t *ip = d + off;
+	if (len - off < 20 || (ip[0] >> 4) != 4 || (ip[0] & 0x0f) < 5)
+		return -1;
+	uint32_t hl = (uint32_t)(ip[0] & 0x0f) * 4, tot = ntohs(nat_get16(ip + 2));
+	if (hl > len - off || tot < hl || tot > len - off)
+		return -1;
+	return (int32_t)off;
 }
 
 enum nat_verdict nat_translate(struct nat *n, uint8_t *data, uint32_t len, enum nat_side side,
 			       uint64_t now)
 {
-	struct netvm_parsed ps;
-
 	if (side == NAT_SIDE_OTHER) {
 		COUNT(n, passed);
 		return NAT_V_PASS;
 	}
-	(void)netvm_parse(data, len, &ps); /* what it found is in ps */
-	if (ps.ethertype != 0x0800) {
+	int32_t off = ipv4_at(data, len);
+	if (off == 0) { /* not IPv4: ARP, IPv6, ... */
 		COUNT(n, passed);
 		return NAT_V_PASS;
 	}
-	if (ps.ip_version != 4) { /* the IPv4 header is cut or invalid */
+	if (off < 0) {
 		COUNT(n, drop_malformed);
 		return NAT_V_DROP;
 	}
-	/* netvm_parse() checked: IHL >= 5, header and total length in the frame. */
-	uint8_t *ip = data + ps.l3_off;
+	uint8_t *ip = data + off;
 	uint32_t hl = (uint32_t)(ip[0] & 0x0f) * 4;
 	uint32_t tot = ntohs(nat_get16(ip + 2));
 	int ext = -1;
@@ -316,7 +350,7 @@ enum nat_verdict nat_translate(struct nat *n, uint8_t *data, uint32_t len, enum 
 			return NAT_V_PASS;
 		}
 	}
-	if (ps.frag_off) {
+	if (ntohs(nat_get16(ip + 6)) & 0x1fff) {
 		COUNT(n, drop_fragment);
 		return NAT_V_DROP;
 	}
