@@ -300,8 +300,11 @@ def write(path, res):
         L.append(f"| **median** | **{ours:.3f}** | **{linux:.3f}** |\n")
         L.append(f"Median ratio nf-nat / Linux MASQUERADE: **{mr:.2f}**. Both sides pay "
                  "AF_PACKET on veth (the generator's own cost is the same for both); the "
-                 "NetVM path adds netvmd's af_packet receive and send, while the kernel "
-                 "forwards in softirq without leaving it.\n")
+                 "NetVM path adds netvmd's af_packet receive and send (netvmd and nf-nat are "
+                 "not pinned: they share the two cores with the generator), while the kernel "
+                 "forwards in softirq, in the sending thread's own context, which also slows the "
+                 "sender: hence the lost column (what the sender got out but the path could not "
+                 "take). The received rate is the figure to compare.\n")
     L.append("## How to rerun\n")
     L.append("```sh\nscripts/setup.sh            # packages (valgrind, nftables ...) and ./build\n"
              "bench/nat.py                # this file (about 3 minutes)\n"
