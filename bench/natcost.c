@@ -80,8 +80,8 @@ int main(int argc, char **argv)
 	printf("natcost: %llu packets, %llu delivered, %llu mappings, %llu translated, nf drops "
 	       "%llu\n",
 	       (unsigned long long)d.ports[0].stats.rx, (unsigned long long)d.ports[0].stats.tx,
-	       (unsigned long long)*s.nat.c[NAT_C_mappings], (unsigned long long)*s.nat.c[NAT_C_out],
-	       (unsigned long long)d.sw.drops.nf_drop);
+	       (unsigned long long)*s.nat.c[NAT_C_mappings],
+	       (unsigned long long)*s.nat.c[NAT_C_out], (unsigned long long)d.sw.drops.nf_drop);
 	for (int i = 0; i < NAT_C_MAX; i++)
 		s.nat.c[i] = &s.nat.local_c[i];
 	netvm_nf_close_local(nf);

@@ -12,7 +12,12 @@
  * would need to grow (the load, or a probe sequence past its limit: only
  * with a hash an attacker could aim, and the hash is keyed with a random
  * seed) fails instead, and the packet is dropped and counted.  No packet
- * ever calls malloc.
+ * ever calls malloc.  Cost: a lookup is about 150 instructions in ck_rhs
+ * (its SPMC generation check, probe-bound table and compare callback;
+ * Debian's build has no pointer packing), some 40% of the handler's 380 per
+ * packet (bench/RESULTS-nat.md).  A table of our own could do it in a third
+ * of that; ck_rhs is bounded, tombstone-free and maintained, so it is used
+ * until the NAT's cost matters more than that.
  *
  * Outside index, (proto, public address, external port) -> mapping: not a
  * hash table but a direct array with one slot per port (256 KiB per protocol
