@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 
-from netvmtest import Platform, check, wait_for
+from netvmtest import Platform, TestFailure, check, wait_for
 from netnslib import have_tool, popen, sh
 
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "natprobe.py")
@@ -265,12 +265,16 @@ def test_nat_clients():
                              f"{c1['mappings_created'] - c0['mappings_created']})")
 
                 # 8. They expire on the timer (udp: 12 s here), with no traffic.
-                st = wait_for("the UDP mappings to expire", lambda: (
-                    lambda c: c if c["mappings"] < 100 else None)(nat_counters(pf)),
-                    timeout=UDP_TIMEOUT_S + 15, interval=0.5)
                 made = c1["mappings_created"] - c0["mappings_created"]
-                check(st["expired"] - c1["expired"] >= made,
-                      f"{made} mappings made, {st['expired'] - c1['expired']} expired")
+                try:
+                    st = wait_for("the UDP mappings to expire", lambda: (
+                        lambda c: c if c["expired"] - c1["expired"] >= made and
+                        c["mappings"] < 100 else None)(nat_counters(pf)),
+                        timeout=UDP_TIMEOUT_S + 15, interval=0.5)
+                except TestFailure:
+                    st = nat_counters(pf)
+                    raise TestFailure(f"{made} mappings made, {st['expired'] - c1['expired']} "
+                                      f"expired, {st['mappings']} left")
                 notes.append(f"expired {st['expired']}, mappings now {st['mappings']}")
             finally:
                 srv.stop()
