@@ -42,7 +42,7 @@ import time
 TESTPMD = os.environ.get("TESTPMD", "dpdk-testpmd")
 WARMUP = float(os.environ.get("WARMUP", 3))
 MEASURE = float(os.environ.get("MEASURE", 10))
-MBUFS = 32768        # per testpmd; 3 of them fit in ~600 huge pages
+MBUFS = 32768        # per testpmd (about 40 huge pages of mbufs)
 MBUFS_ZC = 131072    # zero-copy memif clients keep a whole ring of their own mbufs posted per ring
 SW_CORE, NF_CORE = 0, 1
 PROMPT = b"testpmd> "
@@ -204,7 +204,7 @@ def measure(tp, port, key, warmup, window):
     time.sleep(warmup)
     samples = []
     t0 = time.monotonic()
-    for i in range(int(round(window)) + 1):
+    for i in range(max(1, round(window)) + 1):
         time.sleep(max(0.0, t0 + i - time.monotonic()))
         t = time.monotonic()
         samples.append((t, tp.stats()[port][key]))
