@@ -322,12 +322,13 @@ static void ipv4_input(struct router *r, struct netvm_pkt *p, int ifi, bool l2_m
 		p->len = (uint16_t)(ETH_LEN + tot);
 
 	uint32_t src = rd32(ip + 12), dst = rd32(ip + 16);
-	/* Martians, as ip_route_input_slow() */
-	if ((src >> 28) == 0xe || src == 0xffffffffu || (src >> 24) == 0 || (src >> 24) == 127)
+	/* Martians, as ip_route_input_slow() (0.0.0.0/8 but 0.0.0.0 itself is
+	 * valid since Linux 5.3) */
+	if ((src >> 28) == 0xe || src == 0xffffffffu || src == 0 || (src >> 24) == 127)
 		return drop(r, p, C_martian_src);
 	if (dst == 0xffffffffu || (dst >> 28) == 0xe)
 		return drop(r, p, C_mcast_bcast);
-	if ((dst >> 24) == 0 || (dst >> 24) == 127)
+	if (dst == 0 || (dst >> 24) == 127)
 		return drop(r, p, C_martian_dst);
 	const struct rt_fib *fib = r->fib;
 	if (rt_is_local4(fib, src))

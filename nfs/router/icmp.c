@@ -90,7 +90,7 @@ void icmp4_error(struct router *r, struct netvm_pkt *p, int in_if, uint8_t type,
 	 * multicast, an IP broadcast or multicast, a source that is not one
 	 * host, or a fragment after the first */
 	if ((!made && (p->data[0] & 1)) || (dst >> 28) == 0xe || dst == 0xffffffffu ||
-	    (src >> 28) >= 0xe || (src >> 24) == 0 || (src >> 24) == 127 || (rd16(ip + 6) & 0x1fff))
+	    (src >> 28) >= 0xe || src == 0 || (src >> 24) == 127 || (rd16(ip + 6) & 0x1fff))
 		return give_up(r, p, made);
 	if (rt_is_local4(r->fib, src))
 		return give_up(r, p, made);
