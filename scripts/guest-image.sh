@@ -4,7 +4,7 @@
 # installed Debian packages only (nothing is downloaded):
 #   OUTDIR/vmlinuz     the host's newest kernel that has its modules installed
 #   OUTDIR/initrd.img  busybox, the virtio-serial/PCI modules, the static NFs
-#                      (nf-forward, nf-firewall) and guest/init as /init
+#                      (nf-forward, nf-firewall, nf-router) and guest/init as /init
 #   scripts/guest-image.sh [-b BUILDDIR] [-o OUTDIR] [--add SRC:DEST ...]
 # BUILDDIR (default build) is a meson build directory: its nf-forward-static
 # and nf-firewall-static targets are built first.  OUTDIR defaults to
@@ -60,8 +60,8 @@ done
 ninja -C "$BUILD" build.ninja >/dev/null # regenerate it if meson.build changed
 ninja -C "$BUILD" -t query nf-forward-static >/dev/null 2>&1 ||
 	die "$BUILD has no nf-forward-static target: it needs a static jansson (apt-get install -y libjansson-dev), then meson setup --reconfigure $BUILD"
-ninja -C "$BUILD" nf-forward-static nf-firewall-static >/dev/null ||
-	die "building the static NFs failed: ninja -C $BUILD nf-forward-static nf-firewall-static"
+ninja -C "$BUILD" nf-forward-static nf-firewall-static nf-router-static >/dev/null ||
+	die "building the static NFs failed: ninja -C $BUILD nf-forward-static nf-firewall-static nf-router-static"
 
 ROOT=$(mktemp -d /tmp/netvm-guest.XXXXXX)
 trap 'rm -rf "$ROOT"' EXIT
@@ -97,7 +97,7 @@ done
 printf '%s\n' "${MODS[@]-}" >"$ROOT/lib/modules/load-order"
 
 # The NFs (debug info stripped: the image is for running them) and /init.
-for nf in nf-forward nf-firewall; do
+for nf in nf-forward nf-firewall nf-router; do
 	strip --strip-debug -o "$ROOT/bin/$nf" "$BUILD/$nf-static" 2>/dev/null ||
 		cp "$BUILD/$nf-static" "$ROOT/bin/$nf"
 done
@@ -122,6 +122,6 @@ cp "/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 
 size() { echo "$(stat -c %s "$1") bytes ($(du -h "$1" | cut -f1))"; }
 echo "guest-image: kernel $KVER; modules: ${MODS[*]-(none)}"
-echo "guest-image: in /bin: busybox nf-forward nf-firewall${ADDS[*]:+; added: ${ADDS[*]}}"
+echo "guest-image: in /bin: busybox nf-forward nf-firewall nf-router${ADDS[*]:+; added: ${ADDS[*]}}"
 echo "guest-image: $OUT/vmlinuz $(size "$OUT/vmlinuz")"
 echo "guest-image: $OUT/initrd.img $(size "$OUT/initrd.img")"

@@ -10,6 +10,9 @@ PKGS=(gcc meson ninja-build pkg-config libyaml-dev libcmocka-dev libpcap-dev lib
 # Ports and real clients: the af_xdp backend (libxdp1 ships the default XSK
 # program, so nothing is fetched at run time) and the namespace tests' clients.
 PKGS+=(libxdp-dev libbpf-dev iperf3 curl ethtool iputils-ping)
+# nf-router's end-to-end test runs traceroute (bench/router.py installs the
+# benchmark's own: dpdk-dev for dpdk-test-fib, valgrind).
+PKGS+=(traceroute)
 # VM NFs: QEMU, and what scripts/guest-image.sh builds the guest image from.
 PKGS+=(qemu-system-x86 linux-image-amd64 busybox-static kmod cpio)
 HUGEPAGES=${NETVM_HUGEPAGES:-256}   # 2 MiB pages to reserve (0: leave as is)
