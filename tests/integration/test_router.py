@@ -333,3 +333,31 @@ def test_router_check_and_help():
         shutil.rmtree(d.dir, ignore_errors=True)
     return (f"--help and docs/nf-router.md name all {len(counters)} counters; --check: "
             "routes printed, 'routes.txt:2: ... host bits set', 'r.yaml:3: icmp rate ...'")
+
+
+def test_router_gen_random_destinations():
+    """A gen port sending to random addresses of 10.0.0.0/8 (its dst
+    option) through the router: every frame's checksum holds after the
+    gen's update, every one is routed by the longest prefix and decremented,
+    back to the gen sink."""
+    routes = "10.0.0.0/8 via 192.168.0.2\n10.128.0.0/9 via 192.168.0.3\n" \
+             "10.200.0.0/16 via 192.168.0.2\nblackhole 10.255.0.0/16\n"
+    pf = Platform("backpressure: true\nports:\n  - {name: gen0, type: gen, count: 20000, dst: 10.0.0.0/8, "
+                  "paused: true}\nservices: [router]\nchains:\n  default: [router]\n", "router-gen")
+    rl.write(pf.path("routes.txt"), routes)
+    rl.write(pf.path("router.yaml"), rl.router_yaml(
+        [("gen0", "02:00:00:00:00:02", ["192.168.0.1/24"], None)],
+        [("gen0", "192.168.0.2", "02:00:00:00:00:01"), ("gen0", "192.168.0.3", "02:00:00:00:00:03")],
+        "routes.txt"))
+    with pf:
+        pf.start_nf("nf-router", "--service", "router", "--config", pf.path("router.yaml"))
+        pf.wait_nfs(1)
+        pf.ctl("port", "start", "gen0")
+        st = wait_for("20000 frames through the router", lambda: drained(pf))
+        c = next(n for n in st["nfs"] if n["service"] == "router")["counters"]
+        tx = st["ports"][0]["tx"]
+    # 1/256 of 10/8 is blackholed: about 78 of 20000
+    check(c["rx"] == 20000 and c["bad_checksum"] == 0 and
+          c["fwd_v4"] + c["blackhole"] == 20000 and 20 < c["blackhole"] < 200 and
+          tx == c["fwd_v4"], f"counters {c}, gen0 tx {tx}")
+    return f"20000 random destinations: {c['fwd_v4']} forwarded, {c['blackhole']} blackholed"
