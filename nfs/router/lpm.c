@@ -169,6 +169,23 @@ static void *big_alloc(size_t bytes)
 	return p;
 }
 
+/* The groups: mapped, not malloc'ed, so they can be in huge pages too, and
+ * grown by mremap (no copy). */
+static uint32_t *grp_grow(uint32_t *old, uint32_t old_cap, uint32_t cap)
+{
+	size_t ob = (size_t)old_cap * GRP_SIZE * sizeof(uint32_t);
+	size_t nb = (size_t)cap * GRP_SIZE * sizeof(uint32_t);
+	void *p;
+
+	if (!old)
+		return big_alloc(nb);
+	p = mremap(old, ob, nb, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, nb, MADV_HUGEPAGE);
+	return p;
+}
+
 struct lpm *lpm_new(enum lpm_family family)
 {
 	struct lpm *l = calloc(1, sizeof(*l));
@@ -195,7 +212,8 @@ void lpm_free(struct lpm *l)
 	if (!l)
 		return;
 	munmap(l->tbl, l->tbl_bytes);
-	free(l->grp);
+	if (l->grp)
+		munmap(l->grp, (size_t)l->grp_cap * GRP_SIZE * sizeof(uint32_t));
 	free(l->grp_free);
 	free(l->rules.slots);
 	free(l);
@@ -236,7 +254,7 @@ static int64_t group_of(struct lpm *l, struct loc w)
 			uint32_t cap = l->grp_cap ? l->grp_cap * 2 : 64;
 			if (cap > GRP_MAX)
 				cap = GRP_MAX;
-			uint32_t *n = realloc(l->grp, (size_t)cap * GRP_SIZE * sizeof(uint32_t));
+			uint32_t *n = grp_grow(l->grp, l->grp_cap, cap);
 			if (!n)
 				return -ENOMEM;
 			l->grp = n;
@@ -381,9 +399,13 @@ int lpm_add(struct lpm *l, const uint8_t *key, uint8_t depth, uint32_t value, ui
 		if (n < 0)
 			return n;
 		uint32_t val = ent_make(depth, value);
+		uint32_t *e = at(l, range);
 		for (uint32_t i = 0; i < count; i++) {
-			struct loc w = {range.in_grp, range.off + i};
-			set_entry(l, at(l, w), depth, val);
+			/* inline the common case: a plain entry of a shorter rule */
+			if (!(e[i] & LPM_EXT) && (!(e[i] & LPM_VALID) || ent_depth(e[i]) <= depth))
+				e[i] = val;
+			else if (e[i] & LPM_EXT)
+				set_entry(l, &e[i], depth, val);
 		}
 	} else {
 		l->def = value;

@@ -362,6 +362,16 @@ static void test_v4_many(void **state)
 			assert_int_equal(addr[j] & mask4(depth[i]), addr[i]);
 		}
 	}
+	/* the burst lookup gives what one at a time gives, any burst size */
+	for (int i = 0; i + 64 <= N; i += 64) {
+		uint32_t a[64], out[64];
+		unsigned n = 1 + (unsigned)(i / 64) % 64;
+		for (unsigned j = 0; j < n; j++)
+			a[j] = j % 3 ? addr[i + j] : rnd();
+		lpm_lookup4_bulk(l, a, out, n);
+		for (unsigned j = 0; j < n; j++)
+			assert_int_equal(out[j], lpm_lookup4(l, a[j]));
+	}
 	free(addr);
 	free(depth);
 	lpm_free(l);
