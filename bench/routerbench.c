@@ -11,10 +11,10 @@
  *       as dpdk-test-fib measures rte_fib_lookup_bulk(): cycles per lookup.
  *       Prints one JSON object.
  *
- *   router-bench handler CONFIG PACKETS
+ *   router-bench handler CONFIG PACKETS [DST_PREFIX]
  *       The switch and nf-router's handler in lock step in one thread (as
  *       bench/hopcost.c): a gen port sends PACKETS 64-byte frames to random
- *       destinations (dst 0.0.0.0/0) of CONFIG's interface gen0 (MAC
+ *       destinations (the gen's dst, default 0.0.0.0/0) to CONFIG's interface gen0 (MAC
  *       02:00:00:00:00:02), the router routes them back out of it.  Under
  *       `valgrind --tool=callgrind --toggle-collect=rt_handler` the
  *       instructions counted are the handler's and the lookups' only.
@@ -201,7 +201,7 @@ static int lookup_mode(const char *config, const char *ips_path)
 	return 0;
 }
 
-static int handler_mode(const char *config, long packets)
+static int handler_mode(const char *config, long packets, const char *dst)
 {
 	static struct netvmd d;
 	static struct rt_config cfg;
@@ -224,9 +224,9 @@ static int handler_mode(const char *config, long packets)
 		now_s() - t0);
 	snprintf(text, sizeof(text),
 		 "pool: {buffers: 4096}\nring_size: 1024\nmax_nfs: 1\nbackpressure: true\n"
-		 "ports:\n  - {name: gen0, type: gen, size: 64, count: %ld, dst: 0.0.0.0/0}\n"
+		 "ports:\n  - {name: gen0, type: gen, size: 64, count: %ld, dst: %s}\n"
 		 "services: [router]\nchains:\n  default: [router]\n",
-		 packets);
+		 packets, dst);
 	if (netvm_config_parse("router-bench", text, strlen(text), &d.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "router-bench: %s\n", err);
 		return 1;
@@ -283,9 +283,9 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "lookup"))
 		return lookup_mode(argv[2], argv[3]);
-	if (argc == 4 && !strcmp(argv[1], "handler"))
-		return handler_mode(argv[2], atol(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "handler"))
+		return handler_mode(argv[2], atol(argv[3]), argc == 5 ? argv[4] : "0.0.0.0/0");
 	fprintf(stderr, "usage: router-bench lookup CONFIG IPS\n"
-			"       router-bench handler CONFIG PACKETS\n");
+			"       router-bench handler CONFIG PACKETS [DST_PREFIX]\n");
 	return 2;
 }

@@ -79,6 +79,24 @@ void rt_discard(struct router *r, struct netvm_pkt *p)
 	rt_emit(r, p);
 }
 
+/* The IPv4 header checksum holds (the sum over it, its own field included,
+ * is all ones): 32 bits at a time, folded once. */
+static inline bool ip4_csum_ok(const uint8_t *ip, unsigned hl)
+{
+	uint64_t s = 0;
+
+	for (unsigned i = 0; i < hl; i += 4) {
+		uint32_t w;
+		memcpy(&w, ip + i, 4);
+		s += w;
+	}
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
+
 static inline int iface_of(const struct router *r, uint16_t port)
 {
 	return port < r->nport_if ? r->port_if[port] : -1;
@@ -173,7 +191,7 @@ void rt_pick_src(const struct router *r, int ifi, uint8_t family, const uint8_t 
 void rt_output(struct router *r, struct netvm_pkt *p, int ifi, uint8_t family, const uint8_t *nh_ip,
 	       bool made, enum rt_counter on_send)
 {
-	neigh_output(r, p, ifi, family, nh_ip, made, on_send);
+	neigh_output(r, p, ifi, family, nh_ip, made, on_send, NULL);
 }
 
 /* ---- IPv4 ---------------------------------------------------------------- */
@@ -316,7 +334,7 @@ static void ipv4_input(struct router *r, struct netvm_pkt *p, int ifi, bool l2_m
 	if (hl < 20 || hl > avail || tot < hl || tot > avail)
 		return drop(r, p, C_bad_header);
 	/* RFC 1812 5.2.2: verify the header checksum */
-	if (netvm_csum_fold(netvm_csum_add(0, ip, hl)) != 0)
+	if (!ip4_csum_ok(ip, hl))
 		return drop(r, p, C_bad_checksum);
 	if (avail > tot) /* Ethernet padding: not forwarded */
 		p->len = (uint16_t)(ETH_LEN + tot);
@@ -385,16 +403,16 @@ static void ipv4_input(struct router *r, struct netvm_pkt *p, int ifi, bool l2_m
 		uint16_t c = netvm_ipv4_csum(ip);
 		memcpy(ip + 10, &c, 2);
 	} else {
-		/* RFC 1624: the 16-bit word holding TTL and protocol */
-		uint16_t old, new_, c;
-		memcpy(&old, ip + 8, 2);
+		/* RFC 1624 eqn. 3 on the word holding TTL and protocol: TTL - 1
+		 * takes 0x0100 off it, so HC' = ~(~HC + ~m + m') = HC + 0x0100
+		 * with the end-around carry (in the header's byte order) */
+		uint32_t c = (uint32_t)rd16(ip + 10) + 0x0100;
 		ip[8]--;
-		memcpy(&new_, ip + 8, 2);
-		memcpy(&c, ip + 10, 2);
-		c = netvm_csum_update16(c, old, new_);
-		memcpy(ip + 10, &c, 2);
+		c = (c & 0xffff) + (c >> 16);
+		wr16(ip + 10, (uint16_t)c);
 	}
-	neigh_output(r, p, nh->iface, 4, nh_ip, false, C_fwd_v4);
+	neigh_output(r, p, nh->iface, 4, nh_ip, false, C_fwd_v4,
+		     nh->type == NH_GATEWAY ? &fib->hint[v] : NULL);
 }
 
 /* ---- IPv6 ---------------------------------------------------------------- */
@@ -492,7 +510,8 @@ static void ipv6_input(struct router *r, struct netvm_pkt *p, int ifi, bool l2_m
 		return icmp6_error(r, p, ifi, 2, 0, out->mtu, false);
 	}
 	ip[7]--; /* no header checksum in IPv6 */
-	neigh_output(r, p, nh->iface, 6, nh->type == NH_GATEWAY ? nh->gw : dst, false, C_fwd_v6);
+	neigh_output(r, p, nh->iface, 6, nh->type == NH_GATEWAY ? nh->gw : dst, false, C_fwd_v6,
+		     nh->type == NH_GATEWAY ? &fib->hint[v] : NULL);
 }
 
 /* ---- Ethernet ------------------------------------------------------------- */

@@ -29,18 +29,19 @@ static const char *const state_names[] = {"NONE",  "INCOMPLETE", "REACHABLE", "S
 
 /* ---- the table ---- */
 
-static uint32_t hash(uint8_t family, int ifi, const uint8_t *ip)
+static inline uint32_t hash(uint8_t family, int ifi, const uint8_t *ip)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)family << 32 ^ (uint64_t)(uint32_t)ifi;
-	unsigned n = family == 4 ? 4 : 16;
+	uint32_t w[4];
 
-	for (unsigned i = 0; i < n; i += 4) {
-		uint32_t w;
-		memcpy(&w, ip + i, 4);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
+	if (family == 4) { /* the packet path's case: one multiply */
+		memcpy(w, ip, 4);
+		uint32_t h = (w[0] ^ (uint32_t)ifi << 24) * 0x9e3779b1u;
+		return h ^ h >> 15; /* the slot is taken from the low bits */
 	}
-	return (uint32_t)h;
+	memcpy(w, ip, 16);
+	uint64_t h =
+	    ((uint64_t)w[0] << 32 | w[1]) ^ ((uint64_t)w[2] << 32 | w[3]) * 0xff51afd7ed558ccdull;
+	return (uint32_t)((h ^ (h >> 29) ^ (uint64_t)ifi) * 0x9e3779b97f4a7c15ull >> 32);
 }
 
 int neigh_init(struct neigh_table *t, const struct rt_config *cfg)
@@ -69,9 +70,11 @@ void neigh_free(struct neigh_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static bool same(const struct neigh *n, uint8_t family, int ifi, const uint8_t *ip)
+static inline bool same(const struct neigh *n, uint8_t family, int ifi, const uint8_t *ip)
 {
-	return n->family == family && n->iface == ifi && !memcmp(n->ip, ip, family == 4 ? 4 : 16);
+	if (n->family != family || n->iface != ifi)
+		return false;
+	return family == 4 ? !memcmp(n->ip, ip, 4) : !memcmp(n->ip, ip, 16);
 }
 
 struct neigh *neigh_find(struct neigh_table *t, uint8_t family, int ifi, const uint8_t *ip)
@@ -139,8 +142,8 @@ static struct neigh *create(struct router *r, uint8_t family, int ifi, const uin
 
 /* ---- sending ---- */
 
-static void send_via(struct router *r, struct netvm_pkt *p, const struct neigh *n, bool made,
-		     uint8_t on_send)
+static inline void send_via(struct router *r, struct netvm_pkt *p, const struct neigh *n, bool made,
+			    uint8_t on_send)
 {
 	const struct rt_iface *ifc = &r->cfg->ifaces[n->iface];
 
@@ -333,9 +336,23 @@ static void hold(struct router *r, struct neigh *n, struct netvm_pkt *p, bool ma
 }
 
 void neigh_output(struct router *r, struct netvm_pkt *p, int ifi, uint8_t family, const uint8_t *ip,
-		  bool made, enum rt_counter on_send)
+		  bool made, enum rt_counter on_send, uint32_t *hint)
 {
-	struct neigh *n = neigh_find(&r->nt, family, ifi, ip);
+	struct neigh_table *t = &r->nt;
+	struct neigh *n = NULL;
+
+	/* A gateway's entry is remembered by its next hop (the slot may have
+	 * moved or been reused since: checked) */
+	if (hint && *hint) {
+		n = &t->e[*hint - 1];
+		if (n->state == NUD_NONE || !same(n, family, ifi, ip))
+			n = NULL;
+	}
+	if (!n) {
+		n = neigh_find(t, family, ifi, ip);
+		if (hint)
+			*hint = n ? (uint32_t)(n - t->e) + 1 : 0;
+	}
 
 	if (n && n->state != NUD_INCOMPLETE) {
 		if (n->state == NUD_STALE) {

@@ -142,6 +142,9 @@ struct rt_fib {
 	struct lpm *v4, *v6;
 	struct rt_nh *nh;
 	uint32_t nnh, nh_cap;
+	/* per next hop, the packet path's hint of its neighbour entry (written
+	 * by the packet path only, once the table is its own) */
+	uint32_t *hint;
 	uint32_t file_routes4, file_routes6; /* from the route file */
 	double load_ms;			     /* how long the build took */
 	/* local and broadcast IPv4 addresses: martian sources */
@@ -254,8 +257,10 @@ int neigh_init(struct neigh_table *t, const struct rt_config *cfg);
 void neigh_free(struct neigh_table *t);
 struct neigh *neigh_find(struct neigh_table *t, uint8_t family, int ifi, const uint8_t *ip);
 /* Resolve and send, or hold: the core of rt_output(). */
+/* @p hint: where the neighbour was found last time (0: not known), for a
+ * next hop that is a gateway; NULL for no hint. */
 void neigh_output(struct router *r, struct netvm_pkt *p, int ifi, uint8_t family, const uint8_t *ip,
-		  bool made, enum rt_counter on_send);
+		  bool made, enum rt_counter on_send, uint32_t *hint);
 /* ARP frame received on @p ifi (in place: a request for us becomes the reply). */
 void neigh_arp_input(struct router *r, struct netvm_pkt *p, int ifi);
 /* A neighbour solicitation / advertisement received (ICMPv6 at @p icmp,

@@ -534,6 +534,11 @@ struct rt_fib *rt_fib_build(const struct rt_config *cfg, const char *name, const
 				fib->file_routes6 -= n;
 		}
 	collect_local4(cfg, fib);
+	fib->hint = calloc(fib->nnh + 1, sizeof(uint32_t));
+	if (!fib->hint) {
+		fail(&s, "out of memory");
+		goto fail;
+	}
 	free(b.idx);
 	free(b.routes);
 	fib->load_ms = ms_since(&t0);
@@ -588,6 +593,7 @@ void rt_fib_free(struct rt_fib *fib)
 	lpm_free(fib->v4);
 	lpm_free(fib->v6);
 	free(fib->nh);
+	free(fib->hint);
 	free(fib->local4);
 	free(fib);
 }
