@@ -60,6 +60,7 @@ struct gen_conf {
 	uint64_t rate, count;
 	uint32_t dst;	   /* network order; 0: the frame's own 10.0.0.2 */
 	uint32_t dst_host; /* host bits of a dst prefix: randomised per frame */
+	bool dst_set;	   /* dst given (0.0.0.0/N is a prefix too) */
 };
 
 static const char *const gen_keys[] = {"size", "flows", "rate", "count", "dst", NULL};
@@ -92,6 +93,7 @@ static int gen_parse_dst(struct port_args *a, struct gen_conf *c)
 		return port_args_fail(a, "dst", "dst must be an IPv4 address or prefix, got '%s'",
 				      v);
 	c->dst_host = len == 32 ? 0 : ~0u >> len;
+	c->dst_set = true;
 	c->dst &= htonl(~c->dst_host);
 	return 0;
 }
@@ -135,7 +137,7 @@ static int gen_open(struct netvm_port *port, const void *conf)
 		return -ENOMEM;
 	}
 	frame_build(g->tmpl, size);
-	if (cfg->dst) {
+	if (cfg->dst_set) {
 		/* the template's destination, its checksum updated (RFC 1624) */
 		uint8_t *ip = g->tmpl + 14;
 		uint32_t old;

@@ -68,6 +68,12 @@ static void test_gen(void **state)
 	assert_non_null(c);
 	assert_true(c->dst == htonl(0xc0000209) && c->dst_host == 0);
 	free(c);
+	struct port_opt any[] = {{"dst", "0.0.0.0/1", 0}};
+	p = run("gen", any, N(any), NULL);
+	c = p.conf;
+	assert_non_null(c);
+	assert_true(c->dst_set && c->dst == 0 && c->dst_host == 0x7fffffff);
+	free(c);
 	struct port_opt bad_dst[] = {{"dst", "10.0.0.0/33", 0}};
 	p = run("gen", bad_dst, N(bad_dst), NULL);
 	assert_null(p.conf);
