@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-30}
 B=build-fuzz
-TARGETS=(fuzz_packet fuzz_config fuzz_ctl fuzz_fw_rules fuzz_region fuzz_nat)
+TARGETS=(fuzz_packet fuzz_config fuzz_ctl fuzz_fw_rules fuzz_region fuzz_nat fuzz_router_routes)
 
 scripts/setup.sh >/dev/null || exit 1 # packages (clang, libclang-rt-14-dev)
 if [ ! -f $B/build.ninja ]; then

@@ -4,7 +4,7 @@
 # installed Debian packages only (nothing is downloaded):
 #   OUTDIR/vmlinuz     the host's newest kernel that has its modules installed
 #   OUTDIR/initrd.img  busybox, the virtio-serial/PCI modules, the static NFs
-#                      (nf-forward, nf-firewall, nf-nat) and guest/init as /init
+#                      (nf-forward, nf-firewall, nf-router, nf-nat) and guest/init as /init
 #   scripts/guest-image.sh [-b BUILDDIR] [-o OUTDIR] [--add SRC:DEST ...]
 # BUILDDIR (default build) is a meson build directory: its nf-forward-static
 # and nf-firewall-static targets are built first.  OUTDIR defaults to
@@ -60,9 +60,9 @@ done
 ninja -C "$BUILD" build.ninja >/dev/null # regenerate it if meson.build changed
 ninja -C "$BUILD" -t query nf-forward-static >/dev/null 2>&1 ||
 	die "$BUILD has no nf-forward-static target: it needs a static jansson (apt-get install -y libjansson-dev), then meson setup --reconfigure $BUILD"
-ninja -C "$BUILD" nf-forward-static nf-firewall-static >/dev/null ||
-	die "building the static NFs failed: ninja -C $BUILD nf-forward-static nf-firewall-static"
-GUEST_NFS=(nf-forward nf-firewall)
+ninja -C "$BUILD" nf-forward-static nf-firewall-static nf-router-static >/dev/null ||
+	die "building the static NFs failed: ninja -C $BUILD nf-forward-static nf-firewall-static nf-router-static"
+GUEST_NFS=(nf-forward nf-firewall nf-router)
 # nf-nat-static is there when libck-dev and libsodium-dev are (meson.build).
 if ninja -C "$BUILD" -t query nf-nat-static >/dev/null 2>&1; then
 	ninja -C "$BUILD" nf-nat-static >/dev/null || die "building nf-nat-static failed"

@@ -13,6 +13,9 @@ PKGS+=(libxdp-dev libbpf-dev iperf3 curl ethtool iputils-ping)
 # nf-nat: Concurrency Kit (ck_rhs) and libsodium (SipHash); nftables for the
 # Linux MASQUERADE comparison in its tests and bench/nat.py.
 PKGS+=(libck-dev libsodium-dev nftables)
+# nf-router's end-to-end test runs traceroute (bench/router.py installs the
+# benchmark's own: dpdk-dev for dpdk-test-fib, valgrind).
+PKGS+=(traceroute)
 # VM NFs: QEMU, and what scripts/guest-image.sh builds the guest image from.
 PKGS+=(qemu-system-x86 linux-image-amd64 busybox-static kmod cpio)
 HUGEPAGES=${NETVM_HUGEPAGES:-256}   # 2 MiB pages to reserve (0: leave as is)

@@ -12,6 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
+#include <netvm/csum.h>
+
 #include "common/lathist.h"
 #include "common/log.h"
 #include "frame.h"
@@ -37,6 +41,9 @@ struct gen {
 	 * current window (published to port->stats when it ends) */
 	struct lathist lat, win;
 	uint64_t win_start;
+	/* dst A.B.C.D/LEN: each frame to a random address of the prefix */
+	uint32_t dst_host; /* host bits to randomise (0: the template's dst) */
+	uint64_t rng;	   /* xorshift64* state */
 };
 
 static inline uint64_t now_ns(void)
@@ -51,9 +58,45 @@ static inline uint64_t now_ns(void)
 struct gen_conf {
 	uint32_t size, flows;
 	uint64_t rate, count;
+	uint32_t dst;	   /* network order; 0: the frame's own 10.0.0.2 */
+	uint32_t dst_host; /* host bits of a dst prefix: randomised per frame */
+	bool dst_set;	   /* dst given (0.0.0.0/N is a prefix too) */
 };
 
-static const char *const gen_keys[] = {"size", "flows", "rate", "count", NULL};
+static const char *const gen_keys[] = {"size", "flows", "rate", "count", "dst", NULL};
+
+/* "A.B.C.D" or "A.B.C.D/LEN" (a random address of the prefix per frame). */
+static int gen_parse_dst(struct port_args *a, struct gen_conf *c)
+{
+	const char *v = port_arg(a, "dst");
+	char buf[32];
+	unsigned len = 32;
+
+	if (!v)
+		return 0;
+	const char *slash = strchr(v, '/');
+	size_t n = slash ? (size_t)(slash - v) : strlen(v);
+	if (n >= sizeof(buf))
+		return port_args_fail(a, "dst", "dst must be an IPv4 address or prefix, got '%s'",
+				      v);
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	if (slash) {
+		char *end;
+		unsigned long l = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || l > 32)
+			return port_args_fail(a, "dst", "dst prefix length must be 0..32, got '%s'",
+					      slash + 1);
+		len = (unsigned)l;
+	}
+	if (inet_pton(AF_INET, buf, &c->dst) != 1)
+		return port_args_fail(a, "dst", "dst must be an IPv4 address or prefix, got '%s'",
+				      v);
+	c->dst_host = len == 32 ? 0 : ~0u >> len;
+	c->dst_set = true;
+	c->dst &= htonl(~c->dst_host);
+	return 0;
+}
 
 static void *gen_parse(struct port_args *a)
 {
@@ -67,7 +110,7 @@ static void *gen_parse(struct port_args *a)
 	if (port_arg_u32(a, "size", 60, 9000, &c->size) ||
 	    port_arg_u32(a, "flows", 1, FRAME_FLOWS_MAX, &c->flows) ||
 	    port_arg_u64(a, "rate", 0, UINT64_MAX, true, &c->rate) ||
-	    port_arg_u64(a, "count", 0, UINT64_MAX, true, &c->count) ||
+	    port_arg_u64(a, "count", 0, UINT64_MAX, true, &c->count) || gen_parse_dst(a, c) ||
 	    port_args_done(a, gen_keys)) {
 		free(c);
 		return NULL;
@@ -94,9 +137,22 @@ static int gen_open(struct netvm_port *port, const void *conf)
 		return -ENOMEM;
 	}
 	frame_build(g->tmpl, size);
+	if (cfg->dst_set) {
+		/* the template's destination, its checksum updated (RFC 1624) */
+		uint8_t *ip = g->tmpl + 14;
+		uint32_t old;
+		uint16_t c;
+		memcpy(&old, ip + 16, 4);
+		memcpy(&c, ip + 10, 2);
+		c = netvm_csum_update32(c, old, cfg->dst);
+		memcpy(ip + 10, &c, 2);
+		memcpy(ip + 16, &cfg->dst, 4);
+	}
+	g->dst_host = cfg->dst_host;
 	g->size = size;
 	g->flows = flows;
 	g->run = (uint16_t)(now_ns() ^ (uint64_t)getpid() ^ port->id);
+	g->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)port->id << 32); /* the same each run */
 	g->count = cfg->count;
 	g->rate = cfg->rate;
 	/* Bucket depth: 1 ms of traffic, at least a few bursts, so the rate holds
@@ -145,6 +201,21 @@ static uint16_t gen_rx_burst(struct netvm_port *port, struct netvm_desc *d, uint
 		uint8_t *p = netvm_region_buf(port->region, idx[i]) + pool->headroom;
 
 		frame_make(p, g->tmpl, g->size, g->flow, g->run, g->seq, now);
+		if (g->dst_host) {
+			uint8_t *ip = p + 14;
+			uint32_t old, new_;
+			uint16_t c;
+			g->rng ^= g->rng >> 12;
+			g->rng ^= g->rng << 25;
+			g->rng ^= g->rng >> 27;
+			memcpy(&old, ip + 16, 4);
+			new_ = old | htonl((uint32_t)((g->rng * 0x2545f4914f6cdd1dull) >> 32) &
+					   g->dst_host);
+			memcpy(&c, ip + 10, 2);
+			c = netvm_csum_update32(c, old, new_);
+			memcpy(ip + 10, &c, 2);
+			memcpy(ip + 16, &new_, 4);
+		}
 		if (++g->flow == g->flows)
 			g->flow = 0;
 		g->seq++;

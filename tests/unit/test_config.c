@@ -307,7 +307,7 @@ static const struct bad bads[] = {
     {"ring_size: 131072\n", "x.yaml:1: ", "got 131072"},
     {"ports:\n  - name: gen0\n    type: gen\n    sise: 64\n", "x.yaml:4: ",
      "port 'gen0': unknown key 'sise' for a gen port (it takes size, flows, "
-     "rate or count)"},
+     "rate, count or dst)"},
     {"services: [fw]\nchains:\n  web: [fw,\n     fx]\n",
      "x.yaml:4: ", "chain 'web' names unknown service 'fx'"},
     {"ports:\n  - {name: gen0, type: gen}\n  - name: gen0\n    type: gen\n",

@@ -53,7 +53,31 @@ static void test_gen(void **state)
 	assert_null(p.conf);
 	assert_int_equal(p.bad, 0);
 	assert_string_equal(p.err, "port 'p': unknown key 'sise' for a gen port (it takes size, "
-				   "flows, rate or count)");
+				   "flows, rate, count or dst)");
+
+	/* dst: a fixed address, or a prefix to draw random ones from */
+	struct port_opt dst[] = {{"dst", "10.9.8.7/8", 0}};
+	p = run("gen", dst, N(dst), NULL);
+	c = p.conf;
+	assert_non_null(c);
+	assert_true(c->dst == htonl(0x0a000000) && c->dst_host == 0x00ffffff);
+	free(c);
+	struct port_opt host[] = {{"dst", "192.0.2.9", 0}};
+	p = run("gen", host, N(host), NULL);
+	c = p.conf;
+	assert_non_null(c);
+	assert_true(c->dst == htonl(0xc0000209) && c->dst_host == 0);
+	free(c);
+	struct port_opt any[] = {{"dst", "0.0.0.0/1", 0}};
+	p = run("gen", any, N(any), NULL);
+	c = p.conf;
+	assert_non_null(c);
+	assert_true(c->dst_set && c->dst == 0 && c->dst_host == 0x7fffffff);
+	free(c);
+	struct port_opt bad_dst[] = {{"dst", "10.0.0.0/33", 0}};
+	p = run("gen", bad_dst, N(bad_dst), NULL);
+	assert_null(p.conf);
+	assert_string_equal(p.err, "port 'p': dst prefix length must be 0..32, got '33'");
 }
 
 static void test_pcap(void **state)
