@@ -289,7 +289,8 @@ int netvm_nf_emit(struct netvm_nf *nf, struct netvm_pkt *p);
  */
 
 /** Called every period by netvm_nf_run(), with no traffic too (NFs keep
- *  state to expire). */
+ *  state to expire).  Packets it emits (netvm_nf_emit()) are sent when it
+ *  returns. */
 typedef void (*netvm_timer_fn)(struct netvm_nf *nf, void *arg);
 
 /**

@@ -570,9 +570,5 @@ void rt_tick(struct netvm_nf *nf, void *arg)
 	r->nemit = 0;
 	rt_take_fresh_fib(r);
 	neigh_tick(r);
-	/* The timer runs between bursts: what it made goes now, not with the
-	 * next burst. */
-	if (r->nemit)
-		netvm_nf_send(nf, NULL, 0);
-	r->nemit = 0;
+	r->nemit = 0; /* libnetvm sends what the timer emitted when it returns */
 }

@@ -396,6 +396,8 @@ static uint64_t run_timer(struct netvm_nf *nf, uint64_t max)
 	now = now_ns();
 	if (now >= nf->next_ns) {
 		nf->timer_fn(nf, nf->timer_arg);
+		if (nf->nemit)
+			netvm_nf_send(nf, NULL, 0); /* what it made (an ARP retry) goes now */
 		/* Never behind by more than one period: no bursts of catch-up. */
 		nf->next_ns = now + nf->period_ns;
 	}
