@@ -291,6 +291,16 @@ VM_NOTE = ("A VM NF hop (QEMU under TCG here, no KVM) against a host-process hop
            "`bench/run.sh`).\n")
 
 
+NFS_NOTE = ("Real NFs, each against its peer in the same run: nf-router's LPM lookup with "
+            "1,000,000 routes against DPDK's `dpdk-test-fib`, its Mpps and instructions per "
+            "packet: [RESULTS-router.md](RESULTS-router.md) (`bench/router.py`); nf-nat with "
+            "10,000 flows against nf-forward and Linux MASQUERADE, and its instructions per "
+            "packet: [RESULTS-nat.md](RESULTS-nat.md) (`bench/nat.py`).  Ports (af_packet, "
+            "af_xdp, tap) against DPDK's af_packet PMD and the Linux bridge: "
+            "[RESULTS-ports.md](RESULTS-ports.md) (`bench/ports/run.sh`).  `bench/run.sh --all` "
+            "runs them all.\n")
+
+
 def fmt_ns(v):
     return "-" if v is None else f"{v / 1000:.1f} µs"
 
@@ -368,13 +378,19 @@ def write_results(path, res, sizes, started):
     L.append(f"netvmd + 3 NFs (adaptive), no traffic: **{res['idle_cpu']:.2f}%** of one core.\n")
     L.append("## NFs in VMs\n")
     L.append(VM_NOTE)
+    L.append("## Network functions and ports\n")
+    L.append(NFS_NOTE)
     L.append("## How to rerun\n")
     L.append("```sh\nbench/run.sh              # full run (~10 min): all sizes, 3 interleaved pairs per peer\n"
              "bench/run.sh --quick      # 64 B only, 1 pair per peer\n"
              "bench/bench.py --callgrind  # instruction counts only\n"
              "bench/peers.py memif       # one DPDK peer run alone (also vhost, chain, afpacket; --help)\n"
              "bench/peers.py interleave 3 memif 'bench/bench.py --one 1nf 64'   # one comparison\n"
-             "bench/vm.py               # VM NF hop vs host hop (RESULTS-vm.md)\n```")
+             "bench/vm.py               # VM NF hop vs host hop (RESULTS-vm.md)\n"
+             "bench/router.py           # nf-router vs dpdk-test-fib (RESULTS-router.md)\n"
+             "bench/nat.py              # nf-nat vs nf-forward, MASQUERADE (RESULTS-nat.md)\n"
+             "bench/ports/run.sh        # ports vs DPDK af_packet, Linux bridge (RESULTS-ports.md)\n"
+             "bench/run.sh --all        # all of the above\n```")
     with open(path, "w") as f:
         f.write("\n".join(L) + "\n")
 
